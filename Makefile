@@ -1,0 +1,63 @@
+# The two commands a reader needs:  make book   and   make test
+# Both create .venv here if it is missing and install everything into it.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
+export PYTHONHASHSEED := 0
+export MPLBACKEND := Agg
+export NTK_DEVICE ?= cpu
+
+.PHONY: help install lint test test-lib test-twins test-papermill test-nbval book book-check execute-committed bench clean
+
+help:
+	@echo "make book               install, execute every chapter at book scale, render _build/html"
+	@echo "make test               install, lint, library tests, twins, papermill smoke, nbval, book build"
+	@echo "make execute-committed  (authors) re-execute the committed notebooks in place at book scale"
+	@echo "make bench              run the benchmark scripts (prints ratios against baselines)"
+
+$(STAMP): pyproject.toml requirements.txt requirements-dev.txt constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -r requirements-dev.txt
+	$(PY) -m pip install --quiet -c constraints.txt --no-deps --no-build-isolation -e .
+	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $@
+
+install: $(STAMP)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check ntk_lib tests benchmarks notebooks/*.py tools
+
+test-lib: $(STAMP)
+	$(PY) -m pytest tests --ignore=tests/notebooks -q
+
+test-twins: $(STAMP)
+	$(PY) -m pytest tests/notebooks/test_twins.py -q
+
+test-papermill: $(STAMP)
+	$(PY) -m pytest tests/notebooks/test_papermill.py -q
+
+test-nbval: $(STAMP)
+	$(PY) -m pytest --nbval --sanitize-with tests/notebooks/sanitize.cfg -p no:randomly $(NOTEBOOKS) -q
+
+book-check: $(STAMP)
+	$(PY) tools/build_book.py --committed
+
+test: lint test-lib test-twins test-papermill test-nbval book-check
+
+book: $(STAMP)
+	$(PY) tools/build_book.py --execute
+
+execute-committed: $(STAMP)
+	$(PY) tools/execute_notebooks.py --in-place $(NOTEBOOKS)
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench_analytic.py
+	$(PY) benchmarks/bench_empirical.py
+	$(PY) benchmarks/bench_dynamics.py
+
+clean:
+	rm -rf _build .jupyter_cache
