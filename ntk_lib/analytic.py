@@ -234,10 +234,54 @@ def _unit_rows(x: torch.Tensor) -> torch.Tensor:
     return torch.where(norm > 0, x / torch.where(norm > 0, norm, 1.0), 0.0)
 
 
+def _series_fix(theta: torch.Tensor, s: torch.Tensor) -> None:
+    """Overwrite s = sin(t) - t cos(t) by its Taylor series where t is small (in place)."""
+    small = theta < _SERIES_CUT
+    if bool(small.any()):
+        t = theta[small]
+        t2 = t * t
+        s[small] = t * t2 * (1 / 3 + t2 * (-1 / 30 + t2 * (1 / 840 + t2 * (-1 / 45360 + t2 / 3991680))))
+
+
+def _block_recursion_no_bias(cos, one_minus, depth: int, want: str):
+    """The b = 0 recursion, in place on preallocated buffers (no page faults, few passes).
+
+    State per pair: u = 1 - rho and the normalized kernel tb. Per layer, with
+    theta = 2 asin(sqrt(u/2)): s = sin(theta) - theta (1 - u), 1 - h = u - s/pi,
+    tb <- L/(L+1) (1 - theta/pi) tb + h/(L+1)   (Prop. 5).
+    """
+    u = one_minus
+    tb = cos if want != "nngp" else None
+    theta = torch.empty_like(u)
+    sin = torch.empty_like(u)
+    s = torch.empty_like(u)
+    for layer in range(1, depth):
+        torch.mul(u, 0.5, out=theta).sqrt_().asin_().mul_(2.0)
+        torch.sub(2.0, u, out=sin).mul_(u).sqrt_()
+        # s = sin - theta + theta * u
+        torch.addcmul(sin, theta, u, out=s).sub_(theta)
+        _series_fix(theta, s)
+        u.sub_(s, alpha=1 / _PI)  # u <- 1 - h(rho)
+        if tb is not None:
+            # tb <- c (1 - theta/pi) tb + (1 - u_new)/(L+1), c = L/(L+1)
+            c = layer / (layer + 1)
+            tb.addcmul_(tb, theta, value=-1 / _PI).mul_(c)
+            tb.sub_(u, alpha=1 / (layer + 1)).add_(1 / (layer + 1))
+    if tb is not None:
+        return tb
+    return torch.sub(1.0, u)  # rho^(L)
+
+
 def _block_recursion(cos, one_minus, s1: _PointStats, s2: _PointStats, w: float, b: float, want: str):
     """Run the ReLU recursion over all layers on one block of pairs; return the wanted kernel."""
     depth = s1.alpha.shape[0]
     no_bias = b == 0
+    if no_bias:
+        out = _block_recursion_no_bias(cos, one_minus, depth, want)
+        if want == "normalized":
+            return out
+        logs = (s1.log_t[-1], s2.log_t[-1]) if want == "ntk" else (s1.log_q[-1], s2.log_q[-1])
+        return out.mul_(torch.exp((logs[0][:, None] + logs[1][None, :]) / 2))
 
     def outer(v1, v2):
         return v1[:, None] * v2[None, :]

@@ -30,6 +30,34 @@ def _model_device_dtype(model: torch.nn.Module):
     raise ValueError("model has no parameters: its NTK is identically zero")
 
 
+_SYM_PIECES = 8  # a symmetric block is contracted as 8 row pieces, upper ones only (~56% of the flops)
+
+
+def _contract(j1: list[torch.Tensor], j2: list[torch.Tensor], *, symmetric: bool) -> torch.Tensor:
+    """sum_p J1_p J2_p^T over parameter tensors: [b1, k, P_p] x [b2, k, P_p] -> [b1, b2, k, k].
+
+    One GEMM per parameter tensor, accumulated in place. When ``j1 is j2`` only the row pieces on
+    and above the diagonal are multiplied and the rest is mirrored, since the flops of J J^T
+    (n^2 P) dominate the whole computation.
+    """
+    ba, k = j1[0].shape[0], j1[0].shape[1]
+    bb = j2[0].shape[0]
+    rows_a, rows_b = ba * k, bb * k
+    out = torch.zeros(rows_a, rows_b, dtype=j1[0].dtype, device=j1[0].device)
+    if symmetric and ba >= 2 * _SYM_PIECES:
+        step = -(-ba // _SYM_PIECES) * k
+        for r0 in range(0, rows_a, step):
+            r1 = min(rows_a, r0 + step)
+            for ja in j1:
+                flat = ja.reshape(rows_a, -1)
+                out[r0:r1, r0:].addmm_(flat[r0:r1], flat[r0:].T)
+            out[r1:, r0:r1] = out[r0:r1, r1:].T
+    else:
+        for ja, jb in zip(j1, j2):
+            out.addmm_(ja.reshape(rows_a, -1), jb.reshape(rows_b, -1).T)
+    return out.reshape(ba, k, bb, k).permute(0, 2, 1, 3)
+
+
 def empirical_ntk(model: torch.nn.Module, x1, x2=None, *, batch_size: int | None = None) -> torch.Tensor:
     r"""Empirical NTK :math:`J(x_1)J(x_2)^\top` of ``model`` at its current parameters.
 
@@ -100,14 +128,8 @@ def empirical_ntk(model: torch.nn.Module, x1, x2=None, *, batch_size: int | None
                 j2 = jacobians(x2[b0:b1])
                 if len(blocks2) == 1:
                     cache2 = j2
-            blk = None
-            for ja, jb in zip(j1, j2):
-                # [b1, k, P] x [b2, k, P] -> [b1, k, b2, k] as one GEMM per parameter tensor
-                ba, k, _ = ja.shape
-                bb = jb.shape[0]
-                prod = ja.reshape(ba * k, -1) @ jb.reshape(bb * k, -1).T
-                blk = prod if blk is None else blk.add_(prod)
-            blk = blk.reshape(ba, k, bb, k).permute(0, 2, 1, 3)
+            blk = _contract(j1, j2, symmetric=sym and i == j)
+            ba, bb, k = blk.shape[0], blk.shape[1], blk.shape[2]
             if out is None:
                 out = torch.empty(n1, n2, k, k, dtype=blk.dtype, device=blk.device)
             out[a0:a1, b0:b1] = blk

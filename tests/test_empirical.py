@@ -45,10 +45,10 @@ def test_matches_hand_built_jacobians_single_and_multi_output():
 
 def test_batch_size_invariance_and_symmetry():
     g = torch.Generator().manual_seed(1)
-    x = torch.randn(11, 4, generator=g, dtype=torch.float64)
+    x = torch.randn(37, 4, generator=g, dtype=torch.float64)
     model = MLP(4, 32, 3, out_features=2, seed=2, dtype=torch.float64)
     full = empirical_ntk(model, x)
-    for bs in (1, 3, 5, 11, 50):
+    for bs in (1, 5, 16, 37, 50):
         assert torch.allclose(empirical_ntk(model, x, batch_size=bs), full, rtol=1e-12, atol=1e-14)
     assert torch.allclose(full, full.permute(1, 0, 3, 2))
     y = x[:7].clone()

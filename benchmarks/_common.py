@@ -1,0 +1,63 @@
+"""Timing and peak-memory helpers for the benchmark scripts (Linux /proc where available)."""
+
+from __future__ import annotations
+
+import os
+import resource
+import time
+
+
+def best_time(fn, repeats: int = 3) -> float:
+    """Best wall-clock time of ``repeats`` warm calls (the first call is a warm-up)."""
+    fn()
+    best = float("inf")
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def _vm_hwm_mb() -> float | None:
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def _vm_rss_mb() -> float | None:
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def peak_rss_during(fn) -> tuple[float, float]:
+    """Run ``fn`` and return (peak RSS in MB during the call, RSS in MB before it).
+
+    Resets the kernel's high-water mark first (``/proc/self/clear_refs``), so the peak belongs to
+    this call; falls back to the process-lifetime maximum where that is not possible.
+    """
+    before = _vm_rss_mb()
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+    except OSError:
+        pass
+    fn()
+    peak = _vm_hwm_mb()
+    if peak is None:
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return peak, (before or 0.0)
+
+
+def machine() -> str:
+    return f"{os.cpu_count()} cores"

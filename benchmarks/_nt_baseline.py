@@ -1,0 +1,41 @@
+"""Run inside a separate environment with neural-tangents: times its jit-compiled analytic ReLU NTK.
+
+Usage (called by bench_analytic.py): PYTHON _nt_baseline.py N N0 DEPTH REPEATS SEED
+Prints one JSON line: {"seconds": best warm time, "peak_rss_mb": ..., "checksum": ...}.
+"""
+
+import json
+import resource
+import sys
+import time
+
+import jax
+import numpy as np
+
+jax.config.update("jax_enable_x64", True)
+from neural_tangents import stax  # noqa: E402
+
+n, n0, depth, repeats, seed = (int(a) for a in sys.argv[1:6])
+x = np.random.default_rng(seed).standard_normal((n, n0))
+layers = []
+for _ in range(depth - 1):
+    layers += [stax.Dense(1, W_std=1.0, b_std=None, parameterization="ntk"), stax.Relu()]
+layers += [stax.Dense(1, W_std=1.0, b_std=None, parameterization="ntk")]
+_, _, kernel_fn = stax.serial(*layers)
+kfn = jax.jit(kernel_fn, static_argnames="get")
+k = kfn(x, None, get="ntk").block_until_ready()  # compile
+best = float("inf")
+for _ in range(repeats):
+    t = time.perf_counter()
+    k = kfn(x, None, get="ntk").block_until_ready()
+    best = min(best, time.perf_counter() - t)
+k = np.asarray(k)
+print(
+    json.dumps(
+        {
+            "seconds": best,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "corner": k[:4, :4].tolist(),
+        }
+    )
+)

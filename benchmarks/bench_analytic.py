@@ -1,0 +1,113 @@
+"""Analytic ReLU NTK: speed and memory against neural-tangents and a plain eager recursion.
+
+    python benchmarks/bench_analytic.py [--nt-python PATH]
+
+Case (issue target): n = 4000 points, n0 = 64, depth L = 10, float64, kernel of x with itself.
+Baselines, measured in the same run:
+  * neural-tangents' jit-compiled ``stax`` kernel (compile excluded), run with the Python of a
+    separate environment that has it (``--nt-python`` or $NT_PYTHON; skipped when absent);
+  * a plain eager torch implementation of the Jacot recursion over full [n, n] matrices.
+Prints times, peak resident memory and the ratios ours / baseline; then the n = 20,000 float32
+kernel in row blocks with its peak memory against the size of the output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import best_time, machine, peak_rss_during  # noqa: E402
+
+from ntk_lib.analytic import relu_ntk  # noqa: E402
+
+
+def plain_recursion(x: torch.Tensor, depth: int) -> torch.Tensor:
+    """The textbook recursion: full matrices, arccos of the correlation, no blocking."""
+    n0 = x.shape[1]
+    sigma = x @ x.T / n0
+    theta = sigma.clone()
+    for _ in range(1, depth):
+        d = torch.sqrt(torch.diagonal(sigma))
+        norm = d[:, None] * d[None, :]
+        rho = (sigma / norm).clamp(-1, 1)
+        t = torch.acos(rho)
+        sigma = norm * (torch.sin(t) + (math.pi - t) * rho) / (2 * math.pi)
+        theta = theta * (math.pi - t) / (2 * math.pi) + sigma
+    return theta
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=4000)
+    ap.add_argument("--n0", type=int, default=64)
+    ap.add_argument("--depth", type=int, default=10)
+    ap.add_argument("--nt-python", default=os.environ.get("NT_PYTHON"))
+    ap.add_argument("--big-n", type=int, default=20000)
+    args = ap.parse_args()
+    torch.manual_seed(0)
+    import numpy as np
+
+    x_np = np.random.default_rng(0).standard_normal((args.n, args.n0))
+    x = torch.from_numpy(x_np)
+    print(
+        f"# analytic ReLU NTK, n={args.n}, n0={args.n0}, L={args.depth}, float64, {machine()}, "
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads"
+    )
+
+    ours = best_time(lambda: relu_ntk(x, depth=args.depth))
+    ours_peak, ours_base = peak_rss_during(lambda: relu_ntk(x, depth=args.depth))
+    print(
+        f"ntk_lib.relu_ntk        {ours:8.3f} s   peak RSS {ours_peak:7.0f} MB "
+        f"(+{ours_peak - ours_base:.0f} MB over the {ours_base:.0f} MB before the call)"
+    )
+
+    plain = best_time(lambda: plain_recursion(x, args.depth), repeats=1)
+    plain_peak, _ = peak_rss_during(lambda: plain_recursion(x, args.depth))
+    diff = float((plain_recursion(x, args.depth) - relu_ntk(x, depth=args.depth)).abs().max())
+    print(f"plain eager recursion   {plain:8.3f} s   peak RSS {plain_peak:7.0f} MB   max |diff| {diff:.2e}")
+    print(f"ratio ours / plain eager      = {ours / plain:.3f}")
+
+    if args.nt_python:
+        script = Path(__file__).with_name("_nt_baseline.py")
+        res = subprocess.run(
+            [args.nt_python, str(script), str(args.n), str(args.n0), str(args.depth), "3", "0"],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        )
+        nt = json.loads(res.stdout.strip().splitlines()[-1])
+        corner = torch.tensor(nt["corner"], dtype=torch.float64)
+        agree = float((corner - relu_ntk(x[:4], depth=args.depth)).abs().max() / corner.abs().max())
+        print(
+            f"neural-tangents (jit)   {nt['seconds']:8.3f} s   peak RSS {nt['peak_rss_mb']:7.0f} MB   "
+            f"rel. diff on a 4x4 corner {agree:.1e}"
+        )
+        print(f"ratio ours / neural-tangents = {ours / nt['seconds']:.3f}   (target <= 0.5)")
+        print(f"memory ours / neural-tangents = {ours_peak / nt['peak_rss_mb']:.3f}   (peak RSS, whole process)")
+    else:
+        print("neural-tangents baseline skipped: pass --nt-python PATH (a venv with neural-tangents==0.6.5)")
+
+    if args.big_n:
+        g = torch.Generator().manual_seed(1)
+        xb = torch.randn(args.big_n, args.n0, generator=g, dtype=torch.float64)
+        out_mb = args.big_n**2 * 4 / 2**20
+        t0 = __import__("time").perf_counter()
+        peak, base = peak_rss_during(lambda: relu_ntk(xb, depth=3, dtype=torch.float32))
+        dt = __import__("time").perf_counter() - t0
+        print(
+            f"n={args.big_n} float32, L=3: {dt:.1f} s, output {out_mb:.0f} MB, peak RSS over baseline "
+            f"{peak - base:.0f} MB (budget: output + ~{100 * (1 << 17) / 2**20:.0f} MB of blocks)"
+        )
+
+
+if __name__ == "__main__":
+    main()
