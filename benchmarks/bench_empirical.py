@@ -47,8 +47,8 @@ def main() -> None:
     for k, n in ((1, 512), (10, 128)):
         x = torch.randn(n, 64)
         model = MLP(64, 512, 4, out_features=k, seed=0)
-        ours = best_time(lambda m=model: empirical_ntk(m, x))
-        base = best_time(lambda m=model: tutorial_jacobian_contraction(m, x, x))
+        ours = best_time(lambda m=model, x=x: empirical_ntk(m, x))
+        base = best_time(lambda m=model, x=x: tutorial_jacobian_contraction(m, x, x))
         a = empirical_ntk(model, x)
         b = tutorial_jacobian_contraction(model, x, x)
         b = b[..., 0, 0] if k == 1 else b

@@ -129,7 +129,7 @@ def empirical_ntk(model: torch.nn.Module, x1, x2=None, *, batch_size: int | None
                 if len(blocks2) == 1:
                     cache2 = j2
             blk = _contract(j1, j2, symmetric=sym and i == j)
-            ba, bb, k = blk.shape[0], blk.shape[1], blk.shape[2]
+            k = blk.shape[2]
             if out is None:
                 out = torch.empty(n1, n2, k, k, dtype=blk.dtype, device=blk.device)
             out[a0:a1, b0:b1] = blk
