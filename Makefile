@@ -9,6 +9,7 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 export PYTHONHASHSEED := 0
 export MPLBACKEND := Agg
 export NTK_DEVICE ?= cpu
+export NTK_PROGRESS ?= 0
 
 .PHONY: help install lint test test-lib test-twins test-papermill test-nbval book book-check execute-committed bench clean
 
@@ -41,7 +42,7 @@ test-papermill: $(STAMP)
 	$(PY) -m pytest tests/notebooks/test_papermill.py -q
 
 test-nbval: $(STAMP)
-	$(PY) -m pytest --nbval --sanitize-with tests/notebooks/sanitize.cfg -p no:randomly $(NOTEBOOKS) -q
+	$(PY) -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/notebooks/sanitize.cfg $(NOTEBOOKS) -q
 
 book-check: $(STAMP)
 	$(PY) tools/build_book.py --committed

@@ -25,7 +25,7 @@ import torch
 
 from ._validate import as_tensor, check_positive, check_square_symmetric
 
-__all__ = ["Flow", "gradient_flow", "kernel_regression", "null_tolerance"]
+__all__ = ["Flow", "gradient_flow", "gradient_descent", "kernel_regression", "null_tolerance"]
 
 
 class Flow(NamedTuple):
@@ -74,6 +74,52 @@ def _eigh(k: torch.Tensor):
     return lam, vec, tol
 
 
+def _prepare(k_train, y_train, f0_train, k_test_train, f0_test, lr):
+    k = as_tensor(k_train, "k_train", ndim=2)
+    device = k.device
+    k = k.to(torch.float64)
+    check_square_symmetric(k, "k_train")
+    n = k.shape[0]
+    lr = check_positive(lr, "lr")
+    y = _check_targets(y_train, "y_train", n, device)
+    f0 = torch.zeros_like(y) if f0_train is None else _check_targets(f0_train, "f0_train", n, device)
+    if f0.shape != y.shape:
+        raise ValueError(f"f0_train has shape {tuple(f0.shape)} but y_train has {tuple(y.shape)}")
+    kxt = f0t = None
+    if k_test_train is not None:
+        kxt = as_tensor(k_test_train, "k_test_train", ndim=2, device=device).to(torch.float64)
+        if kxt.shape[1] != n:
+            raise ValueError(f"k_test_train has {kxt.shape[1]} columns but k_train has size {n}")
+        m = kxt.shape[0]
+        if f0_test is None:
+            f0t = torch.zeros((m, *y.shape[1:]), dtype=torch.float64, device=device)
+        else:
+            f0t = as_tensor(f0_test, "f0_test", ndim=(1, 2), device=device).to(torch.float64)
+            if f0t.shape != (m, *y.shape[1:]):
+                raise ValueError(
+                    f"f0_test has shape {tuple(f0t.shape)}, expected {(m, *y.shape[1:])} "
+                    "(one row per k_test_train row, columns as y_train)"
+                )
+    elif f0_test is not None:
+        raise ValueError("f0_test was given without k_test_train")
+    lam, vec, tol = _eigh(k)
+    lam = torch.where(lam.abs() <= tol, torch.zeros_like(lam), lam)
+    r0 = f0 - y
+    coef = vec.T @ (r0 if r0.ndim == 2 else r0[:, None])  # residual in the eigenbasis, [n, k]
+    return lr, y, f0, kxt, f0t, lam, vec, coef
+
+
+def _assemble(learned, gain, y, f0, kxt, f0t, vec, coef) -> Flow:
+    """train = f0 - V diag(learned) V^T (f0 - y); test = f0(x) - K(x,X) V diag(gain) V^T (f0 - y)."""
+    T = learned.shape[0]
+    train = f0 - torch.einsum("ij,tj,jk->tik", vec, learned, coef).reshape(T, *y.shape)
+    test = None
+    if kxt is not None:
+        proj = kxt @ vec
+        test = f0t - torch.einsum("mj,tj,jk->tmk", proj, gain, coef).reshape(T, *f0t.shape)
+    return Flow(train, test)
+
+
 def gradient_flow(
     k_train,
     y_train,
@@ -99,56 +145,52 @@ def gradient_flow(
         :class:`Flow` with ``train`` ``[T, n(, k)]`` and ``test`` ``[T, m(, k)]`` (or None), float64,
         on ``k_train``'s device.
     """
-    k = as_tensor(k_train, "k_train", ndim=2)
-    device = k.device
-    k = k.to(torch.float64)
-    check_square_symmetric(k, "k_train")
-    n = k.shape[0]
-    lr = check_positive(lr, "lr")
-    y = _check_targets(y_train, "y_train", n, device)
-    f0 = torch.zeros_like(y) if f0_train is None else _check_targets(f0_train, "f0_train", n, device)
-    if f0.shape != y.shape:
-        raise ValueError(f"f0_train has shape {tuple(f0.shape)} but y_train has {tuple(y.shape)}")
-    ts = _times(t, device)
-    kxt = None
-    if k_test_train is not None:
-        kxt = as_tensor(k_test_train, "k_test_train", ndim=2, device=device).to(torch.float64)
-        if kxt.shape[1] != n:
-            raise ValueError(f"k_test_train has {kxt.shape[1]} columns but k_train has size {n}")
-        m = kxt.shape[0]
-        if f0_test is None:
-            f0t = torch.zeros((m, *y.shape[1:]), dtype=torch.float64, device=device)
-        else:
-            f0t = as_tensor(f0_test, "f0_test", ndim=(1, 2), device=device).to(torch.float64)
-            if f0t.shape != (m, *y.shape[1:]):
-                raise ValueError(
-                    f"f0_test has shape {tuple(f0t.shape)}, expected {(m, *y.shape[1:])} "
-                    "(one row per k_test_train row, columns as y_train)"
-                )
-    elif f0_test is not None:
-        raise ValueError("f0_test was given without k_test_train")
-
-    lam, vec, tol = _eigh(k)
-    lam = torch.where(lam.abs() <= tol, torch.zeros_like(lam), lam)
-    r0 = f0 - y
-    coef = vec.T @ (r0 if r0.ndim == 2 else r0[:, None])  # [n, k] residual in the eigenbasis
+    lr, y, f0, kxt, f0t, lam, vec, coef = _prepare(k_train, y_train, f0_train, k_test_train, f0_test, lr)
+    ts = _times(t, lam.device)
     null = lam == 0
     x = lr * ts[:, None] * lam[None, :]  # [T, n]
     # 1 - exp(-x) via expm1: exact f0 at t = 0 and no cancellation for small eta*t*lambda
     learned = -torch.expm1(-x)
     learned = torch.where(null[None, :] | torch.isnan(learned), torch.zeros_like(learned), learned)
-    train = f0 - torch.einsum("ij,tj,jk->tik", vec, learned, coef).reshape(len(ts), *y.shape)
-    test = None
-    if kxt is not None:
-        safe = torch.where(null, torch.ones_like(lam), lam)
-        gain = learned / safe[None, :]
-        finite_t = torch.isfinite(ts)[:, None]
-        null_gain = torch.where(finite_t, lr * ts[:, None], torch.zeros_like(ts[:, None]))
-        gain = torch.where(null[None, :], null_gain.expand_as(gain), gain)
-        gain = torch.where(torch.isnan(gain), torch.zeros_like(gain), gain)
-        proj = kxt @ vec  # [m, n]
-        test = f0t - torch.einsum("mj,tj,jk->tmk", proj, gain, coef).reshape(len(ts), *f0t.shape)
-    return Flow(train, test)
+    safe = torch.where(null, torch.ones_like(lam), lam)
+    gain = learned / safe[None, :]
+    finite_t = torch.isfinite(ts)[:, None]
+    null_gain = torch.where(finite_t, lr * ts[:, None], torch.zeros_like(ts[:, None]))
+    gain = torch.where(null[None, :], null_gain.expand_as(gain), gain)
+    return _assemble(learned, gain, y, f0, kxt, f0t, vec, coef)
+
+
+def gradient_descent(
+    k_train,
+    y_train,
+    *,
+    steps,
+    lr: float,
+    f0_train=None,
+    k_test_train=None,
+    f0_test=None,
+) -> Flow:
+    r"""Discrete-time counterpart of :func:`gradient_flow`: full-batch gradient descent on the
+    linearized model, :math:`f_{k+1}(X) = f_k(X) - \eta K (f_k(X) - y)`, hence
+
+    .. math::
+
+       f_k(X) = y + (I - \eta K)^k (f_0(X) - y), \qquad
+       f_k(x) = f_0(x) - K(x,X)\,V\operatorname{diag}\!\Big(\frac{1-(1-\eta\lambda_i)^k}{\lambda_i}\Big)V^\top(f_0(X)-y).
+
+    A mode with :math:`|1-\eta\lambda_i| > 1` (:math:`\eta > 2/\lambda_i`) grows: the step-size
+    limit of the linear model. ``steps`` is an integer or a 1-D sequence of integers.
+    """
+    lr, y, f0, kxt, f0t, lam, vec, coef = _prepare(k_train, y_train, f0_train, k_test_train, f0_test, lr)
+    ks = _times(steps, lam.device)
+    if bool((ks != torch.round(ks)).any()) or not bool(torch.isfinite(ks).all()):
+        raise ValueError("steps must be non-negative integers")
+    null = lam == 0
+    factor = (1 - lr * lam)[None, :] ** ks[:, None]  # [T, n]
+    learned = torch.where(null[None, :], torch.zeros_like(factor), 1 - factor)
+    safe = torch.where(null, torch.ones_like(lam), lam)
+    gain = torch.where(null[None, :], (lr * ks[:, None]).expand_as(factor), learned / safe[None, :])
+    return _assemble(learned, gain, y, f0, kxt, f0t, vec, coef)
 
 
 def kernel_regression(k_train, y_train, *, k_test_train=None, f0_train=None, f0_test=None) -> Flow:

@@ -116,3 +116,27 @@ def test_bad_inputs():
         gradient_flow(k, y, t=1.0, f0_test=torch.zeros(2))
     with pytest.raises(ValueError, match="f0_train has shape"):
         gradient_flow(k, y, t=1.0, f0_train=torch.zeros(4, 2))
+
+
+def test_gradient_descent_matches_explicit_iteration():
+    from ntk_lib.dynamics import gradient_descent
+
+    k, kx, g = features(6, 4)
+    y = torch.randn(6, generator=g, dtype=torch.float64)
+    f0 = torch.randn(6, generator=g, dtype=torch.float64)
+    f0x = torch.randn(3, generator=g, dtype=torch.float64)
+    lr = 0.8 / float(torch.linalg.eigvalsh(k).max())
+    out = gradient_descent(k, y, steps=[0, 1, 7, 40], lr=lr, f0_train=f0, k_test_train=kx, f0_test=f0x)
+    f, fx = f0.clone(), f0x.clone()
+    for step in range(41):
+        if step in (0, 1, 7, 40):
+            i = [0, 1, 7, 40].index(step)
+            assert torch.allclose(out.train[i], f, atol=1e-11)
+            assert torch.allclose(out.test[i], fx, atol=1e-11)
+        r = f - y
+        f, fx = f - lr * k @ r, fx - lr * kx @ r
+    with pytest.raises(ValueError, match="steps must be non-negative integers"):
+        gradient_descent(k, y, steps=[1.5], lr=lr)
+    # beyond 2 / lambda_max the top mode grows
+    big = gradient_descent(k, y, steps=[50], lr=2.2 / float(torch.linalg.eigvalsh(k).max()))
+    assert float((big.train[0] - y).norm()) > 10 * float(y.norm())

@@ -1,0 +1,55 @@
+"""What every chapter does first: check its parameters, seed, pick a device, set the style.
+
+Also ``glue``, which records a value for the book (myst-nb) and simply displays it where
+myst-nb is not installed (e.g. on Colab).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from .device import resolve_device, seed_everything
+from .plotting import use_style
+
+__all__ = ["Run", "setup", "glue", "SCALES"]
+
+SCALES = ("smoke", "book", "paper")
+
+
+@dataclass(frozen=True)
+class Run:
+    scale: str
+    seed: int
+    device: torch.device
+
+    def pick(self, choices: dict[str, Any]) -> Any:
+        """The value for this run's scale from ``{"smoke": ..., "book": ..., "paper": ...}``."""
+        missing = [s for s in SCALES if s not in choices]
+        if missing:
+            raise ValueError(f"choices must give a value for every scale, missing {missing}")
+        return choices[self.scale]
+
+
+def setup(scale: str = "book", seed: int = 0, device="auto") -> Run:
+    """Validate the chapter parameters, seed every RNG, resolve the device, set the plot style."""
+    if scale not in SCALES:
+        raise ValueError(f"SCALE must be one of {SCALES}, got {scale!r}")
+    seed_everything(seed)
+    use_style()
+    torch.set_default_dtype(torch.float32)
+    return Run(scale, int(seed), resolve_device(device))
+
+
+def glue(name: str, value, display: bool = False):
+    """myst-nb's ``glue`` when available (the book build), else show the value (Colab)."""
+    try:
+        from myst_nb import glue as _glue
+    except ImportError:  # pragma: no cover - depends on the environment
+        if display:
+            print(f"{name} = {value}")
+        return value
+    _glue(name, value, display=display)
+    return value

@@ -1,0 +1,160 @@
+r"""Full-batch gradient descent on the squared loss, with a record of the function it learns.
+
+Loss :math:`\mathcal L(\theta) = \tfrac12\sum_i \lVert f(x_i;\theta) - y_i\rVert^2` (a sum, no
+:math:`1/n`, the convention of :func:`ntk_lib.dynamics.gradient_flow`), update
+:math:`\theta_{k+1} = \theta_k - \eta\nabla\mathcal L(\theta_k)`. Step :math:`k` corresponds to
+gradient-flow time :math:`t = k\eta` with ``lr=1`` in :func:`~ntk_lib.dynamics.gradient_flow`
+(or time :math:`k` with ``lr=eta``).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from ._validate import as_tensor, check_positive
+from .empirical import empirical_ntk
+
+__all__ = ["History", "train_gd", "log_spaced_steps", "progress_enabled"]
+
+
+def progress_enabled(progress: bool | None = None) -> bool:
+    """Progress bars are on unless ``progress=False`` or the environment sets ``NTK_PROGRESS=0``
+    (automated runs: the book build and the notebook tests, whose outputs must be deterministic)."""
+    if progress is not None:
+        return bool(progress)
+    return os.environ.get("NTK_PROGRESS", "1") != "0"
+
+
+def log_spaced_steps(steps: int, num: int = 40) -> list[int]:
+    """About ``num`` integers from 0 to ``steps``, log-spaced (0 and ``steps`` included)."""
+    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
+        raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
+    if steps == 0:
+        return [0]
+    grid = np.unique(np.round(np.geomspace(1, steps, max(num - 1, 1))).astype(int))
+    return [0, *[int(s) for s in grid if s > 0]]
+
+
+@dataclass
+class History:
+    """What :func:`train_gd` saw. ``steps[r]`` is the step of record ``r``; ``times = steps * lr``.
+
+    ``loss`` has one entry per step actually taken (``loss[k]`` at parameters of step ``k``);
+    ``train_pred``/``test_pred`` are ``[R, n(, k)]``/``[R, m(, k)]``; ``ntk`` maps step to the
+    empirical NTK on ``ntk_x``; ``diverged`` says the loss became non-finite (training stopped).
+    """
+
+    steps: list[int]
+    lr: float
+    loss: np.ndarray
+    train_pred: torch.Tensor
+    test_pred: torch.Tensor | None = None
+    ntk: dict[int, torch.Tensor] = field(default_factory=dict)
+    diverged: bool = False
+
+    @property
+    def times(self) -> np.ndarray:
+        return np.asarray(self.steps, dtype=float) * self.lr
+
+
+def train_gd(
+    model: torch.nn.Module,
+    x,
+    y,
+    *,
+    lr: float,
+    steps: int,
+    record: Iterable[int] | None = None,
+    x_test=None,
+    ntk_at: Iterable[int] = (),
+    ntk_x=None,
+    ntk_batch_size: int | None = None,
+    progress: bool | None = None,
+    desc: str = "gradient descent",
+) -> History:
+    """Train ``model`` in place by full-batch gradient descent on the summed squared loss.
+
+    Args:
+        model: maps ``[n, ...]`` to ``[n]`` or ``[n, k]``.
+        x, y: training inputs and targets (targets shaped like the model's output).
+        lr: step size :math:`\\eta > 0`.
+        steps: number of updates.
+        record: steps at which predictions are stored (default: ~40 log-spaced steps).
+        x_test: also store predictions on these inputs.
+        ntk_at: steps at which to compute the empirical NTK on ``ntk_x`` (default ``x``).
+        progress: tqdm bar (default on, off when ``NTK_PROGRESS=0``).
+
+    A loss that turns non-finite stops training and sets ``diverged``; no exception is raised,
+    so a notebook can show what a too-large step size does.
+    """
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    lr = check_positive(lr, "lr")
+    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
+        raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
+    params = [p for p in model.parameters() if p.requires_grad]
+    if not params:
+        raise ValueError("model has no trainable parameters")
+    dev, dt = params[0].device, params[0].dtype
+    x = as_tensor(x, "x", dtype=dt, device=dev)
+    y = as_tensor(y, "y", dtype=dt, device=dev)
+    if y.shape[0] != x.shape[0]:
+        raise ValueError(f"y has {y.shape[0]} rows but x has {x.shape[0]}")
+    xt = None if x_test is None else as_tensor(x_test, "x_test", dtype=dt, device=dev)
+    nx = x if ntk_x is None else as_tensor(ntk_x, "ntk_x", dtype=dt, device=dev)
+    rec = set(log_spaced_steps(steps) if record is None else (int(s) for s in record))
+    ntk_steps = {int(s) for s in ntk_at}
+    for name, chosen in (("record", rec), ("ntk_at", ntk_steps)):
+        bad = [s for s in chosen if s < 0 or s > steps]
+        if bad:
+            raise ValueError(f"{name} steps must lie in [0, {steps}], got {sorted(bad)[:3]}")
+    with torch.no_grad():
+        if model(x).shape != y.shape:
+            raise ValueError(f"y has shape {tuple(y.shape)} but the model outputs {tuple(model(x).shape)}")
+
+    from tqdm import tqdm
+
+    losses, rec_steps, train_pred, test_pred, ntks = [], [], [], [], {}
+    diverged = False
+    bar = tqdm(total=steps, desc=desc, disable=not progress_enabled(progress), leave=False)
+    for k in range(steps + 1):
+        if k in ntk_steps:
+            ntks[k] = empirical_ntk(model, nx, batch_size=ntk_batch_size)
+        out = model(x)
+        loss = 0.5 * ((out - y) ** 2).sum()
+        lv = float(loss.detach())
+        if not math.isfinite(lv):
+            diverged = True
+            break
+        losses.append(lv)
+        if k in rec:
+            rec_steps.append(k)
+            train_pred.append(out.detach().clone())
+            if xt is not None:
+                with torch.no_grad():
+                    test_pred.append(model(xt).clone())
+        if k == steps:
+            break
+        grads = torch.autograd.grad(loss, params)
+        with torch.no_grad():
+            for p, g in zip(params, grads):
+                p.sub_(g, alpha=lr)
+        bar.update(1)
+    bar.close()
+    empty = torch.empty((0, *y.shape), dtype=dt, device=dev)
+    return History(
+        steps=rec_steps,
+        lr=lr,
+        loss=np.asarray(losses),
+        train_pred=torch.stack(train_pred) if train_pred else empty,
+        test_pred=(torch.stack(test_pred) if test_pred else None) if xt is not None else None,
+        ntk=ntks,
+        diverged=diverged,
+    )

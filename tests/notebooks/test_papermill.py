@@ -1,0 +1,22 @@
+"""papermill runs every chapter at smoke scale into _build/ (never over the committed notebook)."""
+
+import os
+
+import papermill as pm
+import pytest
+
+from .conftest import NOTEBOOKS, ROOT
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_chapter_runs_at_smoke_scale(path):
+    out_dir = ROOT / "_build" / "papermill"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    out = out_dir / path.name
+    os.environ.setdefault("NTK_PROGRESS", "0")
+    nb = pm.execute_notebook(
+        str(path), str(out), parameters={"SCALE": "smoke"}, cwd=str(path.parent), kernel_name="python3",
+        progress_bar=False,
+    )
+    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors

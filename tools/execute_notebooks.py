@@ -1,0 +1,65 @@
+"""For authors: rebuild each chapter from its jupytext twin, execute it at book scale, commit-ready.
+
+    python tools/execute_notebooks.py notebooks/01_ntk_ode.ipynb [...]
+
+The ``.py`` twin (py:percent) is the source of truth for cells: its cells replace the notebook's,
+the notebook is executed in place (nbclient, no timing metadata, progress bars off), and the
+twin is rewritten from the result so both files hold exactly the same cells.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import jupytext
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+from sync_repo_url import apply_install_url  # noqa: E402
+
+NOTEBOOK_METADATA = {
+    "accelerator": "GPU",
+    "colab": {"provenance": [], "gpuType": "T4"},
+    "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+    "language_info": {"name": "python"},
+}
+
+
+def build(ipynb: Path) -> None:
+    twin = ipynb.with_suffix(".py")
+    if not twin.exists():
+        raise SystemExit(f"{twin} is missing: every chapter needs its py:percent twin")
+    nb = jupytext.read(twin)
+    apply_install_url(nb)
+    nb.metadata.update(NOTEBOOK_METADATA)
+    nb.metadata["jupytext"] = {"formats": "ipynb,py:percent"}
+    os.environ["NTK_PROGRESS"] = "0"
+    os.environ.setdefault("NTK_DEVICE", "cpu")
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    t = time.perf_counter()
+    NotebookClient(
+        nb, timeout=1800, kernel_name="python3", record_timing=False,
+        resources={"metadata": {"path": str(ipynb.parent)}},
+    ).execute()
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+    nbformat.write(nb, ipynb)
+    jupytext.write(nb, twin, fmt="py:percent")
+    print(f"{ipynb.name}: executed in {time.perf_counter() - t:.0f} s")
+
+
+def main(argv: list[str]) -> int:
+    paths = [Path(a) for a in argv if not a.startswith("--")]
+    for p in paths:
+        build(p.resolve())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
