@@ -7,7 +7,6 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 export PYTHONHASHSEED := 0
-export MPLBACKEND := Agg
 export NTK_DEVICE ?= cpu
 export NTK_PROGRESS ?= 0
 

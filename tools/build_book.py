@@ -45,7 +45,11 @@ def execute(notebooks: list[Path]) -> None:
         t = time.perf_counter()
         print(f"executing {nb.name} at book scale (device {env_note}) ...", flush=True)
         pm.execute_notebook(
-            str(nb), str(nb), cwd=str(nb.parent), kernel_name="python3", progress_bar=False,
+            str(nb),
+            str(nb),
+            cwd=str(nb.parent),
+            kernel_name="python3",
+            progress_bar=False,
             request_save_on_cell_execute=False,
         )
         print(f"  done in {time.perf_counter() - t:.0f} s", flush=True)
@@ -62,8 +66,8 @@ def main() -> int:
     notebooks = stage(src)
     if args.execute:
         execute(notebooks)
-    cmd = [sys.executable, "-m", "jupyter_book", "build", str(src), "--path-output", str(out),
-           "-W", "-n", "--keep-going", "--builder", "html"]
+    jb = Path(sys.executable).with_name("jupyter-book")
+    cmd = [str(jb), "build", str(src), "--path-output", str(out), "-W", "-n", "--keep-going", "--builder", "html"]
     t = time.perf_counter()
     res = subprocess.run(cmd, cwd=ROOT)
     if res.returncode == 0:

@@ -40,11 +40,13 @@ def build(ipynb: Path) -> None:
     nb.metadata["jupytext"] = {"formats": "ipynb,py:percent"}
     os.environ["NTK_PROGRESS"] = "0"
     os.environ.setdefault("NTK_DEVICE", "cpu")
-    os.environ.setdefault("MPLBACKEND", "Agg")
     os.environ.setdefault("PYTHONHASHSEED", "0")
     t = time.perf_counter()
     NotebookClient(
-        nb, timeout=1800, kernel_name="python3", record_timing=False,
+        nb,
+        timeout=1800,
+        kernel_name="python3",
+        record_timing=False,
         resources={"metadata": {"path": str(ipynb.parent)}},
     ).execute()
     for cell in nb.cells:

@@ -15,7 +15,11 @@ def test_chapter_runs_at_smoke_scale(path):
     out = out_dir / path.name
     os.environ.setdefault("NTK_PROGRESS", "0")
     nb = pm.execute_notebook(
-        str(path), str(out), parameters={"SCALE": "smoke"}, cwd=str(path.parent), kernel_name="python3",
+        str(path),
+        str(out),
+        parameters={"SCALE": "smoke"},
+        cwd=str(path.parent),
+        kernel_name="python3",
         progress_bar=False,
     )
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
