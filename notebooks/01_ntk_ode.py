@@ -340,12 +340,10 @@ plt.show()
 # of order $n^{-1}$. We fit log-log slopes over all widths (root-mean-square over seeds).
 
 # %%
-from tqdm.auto import tqdm
-
-from ntk_lib.training import progress_enabled
+from ntk_lib.training import progress_bar
 
 rows = []
-for width in tqdm(cfg["widths"], desc="width sweep", disable=not progress_enabled()):
+for width in progress_bar(cfg["widths"], desc="width sweep"):
     for seed in range(cfg["seeds"]):
         model = MLP(2, width, DEPTH, seed=1000 + seed).to(dev)
         k0 = empirical_ntk(model, X).double().cpu()

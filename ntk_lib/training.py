@@ -21,7 +21,7 @@ import torch
 from ._validate import as_tensor, check_positive
 from .empirical import empirical_ntk
 
-__all__ = ["History", "train_gd", "log_spaced_steps", "progress_enabled"]
+__all__ = ["History", "train_gd", "log_spaced_steps", "progress_enabled", "progress_bar"]
 
 
 def progress_enabled(progress: bool | None = None) -> bool:
@@ -30,6 +30,18 @@ def progress_enabled(progress: bool | None = None) -> bool:
     if progress is not None:
         return bool(progress)
     return os.environ.get("NTK_PROGRESS", "1") != "0"
+
+
+def progress_bar(iterable=None, **kwargs):
+    """A tqdm progress bar: the notebook widget where ipywidgets is installed (Colab), plain text
+    otherwise (no warning about missing widgets), disabled when :func:`progress_enabled` says so."""
+    try:
+        import ipywidgets  # noqa: F401
+        from tqdm.auto import tqdm
+    except ImportError:
+        from tqdm import tqdm
+    kwargs.setdefault("disable", not progress_enabled(kwargs.pop("enabled", None)))
+    return tqdm(iterable, **kwargs)
 
 
 def log_spaced_steps(steps: int, num: int = 40) -> list[int]:
@@ -119,11 +131,9 @@ def train_gd(
         if model(x).shape != y.shape:
             raise ValueError(f"y has shape {tuple(y.shape)} but the model outputs {tuple(model(x).shape)}")
 
-    from tqdm import tqdm
-
     losses, rec_steps, train_pred, test_pred, ntks = [], [], [], [], {}
     diverged = False
-    bar = tqdm(total=steps, desc=desc, disable=not progress_enabled(progress), leave=False)
+    bar = progress_bar(total=steps, desc=desc, enabled=progress, leave=False)
     for k in range(steps + 1):
         if k in ntk_steps:
             ntks[k] = empirical_ntk(model, nx, batch_size=ntk_batch_size)

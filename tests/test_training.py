@@ -71,3 +71,12 @@ def test_records_and_errors(monkeypatch):
         train_gd(model, x, y, lr=0.1, steps=3, record=[5])
     with pytest.raises(ValueError, match="y has shape"):
         train_gd(model, x, y[:, None].repeat(1, 2), lr=0.1, steps=3)
+
+
+def test_progress_respects_environment(monkeypatch):
+    from ntk_lib.training import progress_bar as progress
+
+    monkeypatch.setenv("NTK_PROGRESS", "0")
+    assert progress(range(3)).disable
+    assert not progress(range(3), enabled=True).disable
+    assert list(progress(range(3))) == [0, 1, 2]
