@@ -92,16 +92,35 @@ def h_prime(z) -> torch.Tensor:
     return 0.5 + torch.asin(z) / _PI
 
 
+def _series(t: torch.Tensor) -> torch.Tensor:
+    # sin t - t cos t = sum_k (-1)^(k+1) 2k t^(2k+1) / (2k+1)!, to t^11 (exact to rounding for t < 0.1)
+    t2 = t * t
+    return t * t2 * (1 / 3 + t2 * (-1 / 30 + t2 * (1 / 840 + t2 * (-1 / 45360 + t2 / 3991680))))
+
+
+def _series_fix(theta: torch.Tensor, s: torch.Tensor) -> None:
+    """Overwrite s = sin(t) - t cos(t) by its Taylor series where t is small (in place).
+
+    Small tensors (or tensors where most angles are small, as at large depth) take a dense
+    ``where``; large ones with few small angles are patched through a mask.
+    """
+    small = theta < _SERIES_CUT
+    if theta.numel() <= 1 << 14:
+        torch.where(small, _series(theta), s, out=s)
+        return
+    count = int(small.sum())
+    if count == 0:
+        return
+    if count * 8 > theta.numel():
+        torch.where(small, _series(theta), s, out=s)
+    else:
+        s[small] = _series(theta[small])
+
+
 def _sin_minus_t_cos(theta: torch.Tensor, sin: torch.Tensor, rho: torch.Tensor) -> torch.Tensor:
     """sin(t) - t cos(t), with the Taylor series where direct evaluation cancels (t small)."""
     s = sin - theta * rho
-    small = theta < _SERIES_CUT
-    if bool(small.any()):
-        t = theta[small]
-        t2 = t * t
-        # sin t - t cos t = sum_k (-1)^(k+1) 2k t^(2k+1) / (2k+1)!
-        series = t * t2 * (1 / 3 + t2 * (-1 / 30 + t2 * (1 / 840 + t2 * (-1 / 45360 + t2 / 3991680))))
-        s[small] = series
+    _series_fix(theta, s)
     return s
 
 
@@ -192,6 +211,15 @@ def _point_stats(x: torch.Tensor, depth: int, w: float, b: float, name: str) -> 
     log_half_w = math.log(w / 2)
     log_a = torch.log(w * sq / n0)
     n = x.shape[0]
+    if b == 0:
+        # closed forms: q^l = q^1 (w/2)^(l-1), T^l = l q^l, so every ratio is a scalar per layer
+        layers = torch.arange(depth, dtype=torch.float64, device=x.device)[:, None]
+        log_q = log_a[None, :] + layers * log_half_w
+        log_t = log_q + torch.log1p(layers)
+        ones = torch.ones_like(log_q)
+        c1 = torch.sqrt(layers / (layers + 1)) / math.sqrt(w / 2) * ones
+        c2 = torch.sqrt(1 / (layers + 1)) * ones
+        return _PointStats(ones, torch.zeros_like(ones), c1, c2, log_q, log_t)
     alpha = torch.empty(depth, n, dtype=torch.float64, device=x.device)
     beta, c1, c2, log_q, log_t = (torch.empty_like(alpha) for _ in range(5))
     lb = torch.full_like(log_a, log_b)
@@ -232,15 +260,6 @@ def _input_cosines(xh1: torch.Tensor, xh2: torch.Tensor):
 def _unit_rows(x: torch.Tensor) -> torch.Tensor:
     norm = torch.linalg.vector_norm(x, dim=1, keepdim=True)
     return torch.where(norm > 0, x / torch.where(norm > 0, norm, 1.0), 0.0)
-
-
-def _series_fix(theta: torch.Tensor, s: torch.Tensor) -> None:
-    """Overwrite s = sin(t) - t cos(t) by its Taylor series where t is small (in place)."""
-    small = theta < _SERIES_CUT
-    if bool(small.any()):
-        t = theta[small]
-        t2 = t * t
-        s[small] = t * t2 * (1 / 3 + t2 * (-1 / 30 + t2 * (1 / 840 + t2 * (-1 / 45360 + t2 / 3991680))))
 
 
 def _block_recursion_no_bias(cos, one_minus, depth: int, want: str):

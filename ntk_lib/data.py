@@ -7,7 +7,7 @@ import numbers
 
 import torch
 
-__all__ = ["sphere", "circle", "circle_points"]
+__all__ = ["sphere", "circle", "circle_points", "to_sphere", "load_digits_sphere", "load_mnist"]
 
 
 def _check_n(n, name="n"):
@@ -40,3 +40,93 @@ def circle(
     else:
         angles = torch.arange(n, dtype=torch.float64) * (2 * math.pi / n)
     return angles.to(dtype), circle_points(angles).to(dtype)
+
+
+def to_sphere(x) -> torch.Tensor:
+    """Project the rows of ``x`` onto the unit sphere (the canonical projection of SCF §4, case b)."""
+    from ._validate import as_tensor
+
+    x = as_tensor(x, "x", ndim=2)
+    norms = x.norm(dim=1, keepdim=True)
+    if bool((norms == 0).any()):
+        raise ValueError("x has an all-zero row, which has no direction on the sphere")
+    return x / norms
+
+
+def load_digits_sphere(*, dtype: torch.dtype = torch.float64) -> tuple[torch.Tensor, torch.Tensor]:
+    """scikit-learn's shipped 8x8 digits (1,797 images, 64 pixels), rows projected to :math:`S^{63}`;
+    returns ``(x, labels)``. Needs no network: the data ship with scikit-learn."""
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    x = torch.as_tensor(d.data, dtype=torch.float64)
+    return to_sphere(x).to(dtype), torch.as_tensor(d.target, dtype=torch.long)
+
+
+MNIST_URL = "https://storage.googleapis.com/cvdf-datasets/mnist/"
+_MNIST_FILES = {
+    ("train", "images"): "train-images-idx3-ubyte.gz",
+    ("train", "labels"): "train-labels-idx1-ubyte.gz",
+    ("test", "images"): "t10k-images-idx3-ubyte.gz",
+    ("test", "labels"): "t10k-labels-idx1-ubyte.gz",
+}
+
+
+def _read_idx(path) -> torch.Tensor:
+    import gzip
+
+    import numpy as np
+
+    with gzip.open(path, "rb") as fh:
+        raw = fh.read()
+    if len(raw) < 8 or raw[0] != 0 or raw[1] != 0 or raw[2] != 8:
+        raise ValueError(f"{path} is not an unsigned-byte IDX file")
+    ndim = raw[3]
+    dims = [int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
+    data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
+    if data.size != math.prod(dims):
+        raise ValueError(f"{path} is truncated: expected {math.prod(dims)} values, found {data.size}")
+    return torch.from_numpy(data.reshape(dims).copy())
+
+
+def load_mnist(
+    split: str = "train", *, cache_dir=None, download: bool = True, base_url: str = MNIST_URL
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """MNIST as ``(images [N, 784] float64 in [0, 1], labels [N])``, from a local cache.
+
+    Files are looked for in ``cache_dir`` (default ``$NTK_DATA`` or ``~/.cache/ntk_lib``) and, when
+    missing and ``download`` is true, fetched from ``base_url`` once. Without the files and without
+    network this raises a ``RuntimeError`` saying what to do, instead of a socket traceback.
+    """
+    import os
+    import urllib.error
+    import urllib.request
+    from pathlib import Path
+
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    root = Path(cache_dir or os.environ.get("NTK_DATA") or Path.home() / ".cache" / "ntk_lib") / "mnist"
+    paths = {}
+    for kind in ("images", "labels"):
+        name = _MNIST_FILES[(split, kind)]
+        path = root / name
+        if not path.exists():
+            if not download:
+                raise RuntimeError(f"MNIST file {path} is not in the cache and download=False")
+            root.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".part")
+            try:
+                urllib.request.urlretrieve(base_url + name, tmp)
+            except (urllib.error.URLError, OSError) as err:
+                tmp.unlink(missing_ok=True)
+                raise RuntimeError(
+                    f"could not download MNIST ({base_url + name}): {err}. Without network, put the four "
+                    f"MNIST .gz files in {root} (or set NTK_DATA), or use load_digits_sphere() instead."
+                ) from None
+            tmp.rename(path)
+        paths[kind] = path
+    images = _read_idx(paths["images"]).reshape(-1, 28 * 28).to(torch.float64) / 255.0
+    labels = _read_idx(paths["labels"]).to(torch.long)
+    if images.shape[0] != labels.shape[0]:
+        raise ValueError(f"MNIST {split}: {images.shape[0]} images but {labels.shape[0]} labels")
+    return images, labels

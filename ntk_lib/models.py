@@ -109,5 +109,6 @@ class MLP(nn.Module):
         return x
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """:math:`f(x) = z^{(L)}`: ``[n]`` for one output, ``[n, k]`` for ``k`` outputs."""
         out = self.layers[-1](self.features(x))
         return out.squeeze(-1) if out.shape[-1] == 1 else out
