@@ -342,8 +342,9 @@ plt.show()
 depth_grid = [1, 2, 3, 5, 10, 30, 100, 300, 1000]
 lam_min = {}
 scales = {}
+pool = sphere(max(cfg["ns"]), N0, seed=SEED + 11).to(dev)  # nested samples: each n extends the last
 for n in cfg["ns"]:
-    X = sphere(n, N0, seed=SEED + n).to(dev)
+    X = pool[:n]
     lam_min[n] = [float(torch.linalg.eigvalsh(relu_ntk(X, depth=L, normalized=True))[0]) for L in depth_grid]
     scales[n] = depth_scale(X)
     print(f"n = {n:5d}: lambda_min at L = 2, 30, 1000: {lam_min[n][1]:.3f}, {lam_min[n][5]:.3f}, {lam_min[n][-1]:.3f};  depth scale L_X = {scales[n]:.3f}")
@@ -370,8 +371,9 @@ plt.show()
 # The smallest eigenvalue grows with depth towards $\frac34$ (it is
 # {glue:text}`ch4_lam1000:.3f` at $L = 1000$ for the largest $n$), and at depth 1 it is numerically 0
 # once $n > n_0$ (the linear kernel has rank $n_0$). The depth scale $L_X$ stays between
-# {glue:text}`ch4_scale_min:.2f` and {glue:text}`ch4_scale_max:.2f` for these sizes: in 128
-# dimensions uniformly drawn points are far apart, so it grows very slowly with $n$.
+# {glue:text}`ch4_scale_min:.2f` and {glue:text}`ch4_scale_max:.2f` for these nested samples: in 128
+# dimensions uniformly drawn points are far apart, and the closest pair approaches slowly as $n$ grows
+# (Section 4.7 quantifies how slowly).
 #
 # ## 4.6 Early stopping bounds the projection term (Proposition 6, Theorem 3 b, SCF Figure 6)
 #
@@ -399,7 +401,7 @@ glue("ch4_proj_max", float(max(v[1].max() for v in proj_norms.values())))
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "SCF Figure 6: the largest norm of the projection operator over 20 new points, against the stopping time t up to 1/lambda_n, at the depth ceil(L_X), for several dataset sizes.", "name": "fig-ch4-proj"}}
 fig, ax = plt.subplots(figsize=(6.4, 3.8))
-for i, (n, (ts, norms, L, lam_n)) in enumerate(proj_norms.items()):
+for i, (n, (ts, norms, L, _lam_n)) in enumerate(proj_norms.items()):
     ax.plot(ts, norms, "o-", ms=3, color=cmap(i / max(len(proj_norms) - 1, 1)), label=f"n = {n}, L = {L}")
 ax.set_xlabel("stopping time $t$")
 ax.set_ylabel(r"$\max_x \|P_t(x)\|_2$")
@@ -540,7 +542,7 @@ truth = path[:, 0].numpy()
 fig, axes = plt.subplots(1, 3, figsize=(12, 3.6), layout="constrained", sharey=True)
 near = (X3 @ torch.cross(a, w, dim=0)).abs() < 0.2
 ang_near = torch.atan2(X3[near] @ w, X3[near] @ a) % (2 * math.pi)
-for ax, (L, (ts, preds, lam_n)) in zip(axes, theorem3.items()):
+for ax, (L, (ts, preds, _lam_n)) in zip(axes, theorem3.items()):
     ax.plot(s, truth, color=COLORS["data"], lw=1, alpha=0.5, label="$x_1$ (target)")
     ax.plot(ang_near, y3[near], "o", color=COLORS["data"], ms=4)
     for j, (t, col) in enumerate(zip(ts, (COLORS["emp"], COLORS["inf"], COLORS["net"]))):

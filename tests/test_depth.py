@@ -97,9 +97,7 @@ def test_prop7_bound_dominates_exact_union_bound():
     # Prop. 7's closed form is an upper bound on the exact union bound for the same angle
     for n, n0, d in ((100, 10, 0.3), (2**30, 128, 0.72), (50, 3, 0.5)):
         assert collision_bound_prop7(n, n0, d) >= collision_union_bound(n, n0, d)
-    assert cai_constant(128) == pytest.approx(
-        math.gamma(64) / math.gamma(64.5) / (4 * math.sqrt(math.pi)), rel=1e-12
-    )
+    assert cai_constant(128) == pytest.approx(math.gamma(64) / math.gamma(64.5) / (4 * math.sqrt(math.pi)), rel=1e-12)
 
 
 def test_data_helpers(tmp_path):
@@ -114,7 +112,9 @@ def test_data_helpers(tmp_path):
     imgs = np.arange(2 * 28 * 28, dtype=np.uint8).reshape(2, 28, 28)
     header = bytes([0, 0, 8, 3]) + (2).to_bytes(4, "big") + (28).to_bytes(4, "big") + (28).to_bytes(4, "big")
     (root / "t10k-images-idx3-ubyte.gz").write_bytes(gzip.compress(header + imgs.tobytes()))
-    (root / "t10k-labels-idx1-ubyte.gz").write_bytes(gzip.compress(bytes([0, 0, 8, 1]) + (2).to_bytes(4, "big") + bytes([3, 7])))
+    (root / "t10k-labels-idx1-ubyte.gz").write_bytes(
+        gzip.compress(bytes([0, 0, 8, 1]) + (2).to_bytes(4, "big") + bytes([3, 7]))
+    )
     images, labels = load_mnist("test", cache_dir=tmp_path, download=False)
     assert images.shape == (2, 784) and labels.tolist() == [3, 7]
     assert float(images[0, 1]) == pytest.approx(1 / 255)
