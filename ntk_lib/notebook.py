@@ -43,8 +43,22 @@ def setup(scale: str = "book", seed: int = 0, device="auto") -> Run:
     return Run(scale, int(seed), resolve_device(device))
 
 
-def glue(name: str, value, display: bool = False):
-    """myst-nb's ``glue`` when available (the book build), else show the value (Colab)."""
+def _rounded(value, digits: int):
+    import numbers
+
+    if isinstance(value, numbers.Real) and not isinstance(value, (bool, numbers.Integral)):
+        return float(f"{float(value):.{digits}g}")
+    return value
+
+
+def glue(name: str, value, display: bool = False, digits: int = 6):
+    """myst-nb's ``glue`` when available (the book build), else show the value (Colab).
+
+    Real numbers are rounded to ``digits`` significant digits first: the prose shows a few digits,
+    and the stored output must not change with the last bits of a floating-point reduction, or
+    the nbval regression of the committed notebook would fail for no reason.
+    """
+    value = _rounded(value, digits)
     try:
         from myst_nb import glue as _glue
     except ImportError:  # pragma: no cover - depends on the environment

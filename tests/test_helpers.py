@@ -42,3 +42,11 @@ def test_setup_validates_and_picks(monkeypatch):
         setup("huge")
     with pytest.raises(ValueError, match="missing"):
         run.pick({"smoke": 1})
+
+
+def test_glue_rounds_reals():
+    from ntk_lib.notebook import _rounded
+
+    assert _rounded(0.09516321099556828, 6) == 0.0951632
+    assert _rounded(0.09516321099556846, 6) == _rounded(0.09516321099556828, 6)
+    assert _rounded(7, 6) == 7 and _rounded("x", 6) == "x"
