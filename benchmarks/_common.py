@@ -18,22 +18,12 @@ def best_time(fn, repeats: int = 3) -> float:
     return best
 
 
-def _vm_hwm_mb() -> float | None:
+def _proc_status_mb(key: str) -> float | None:
+    """A memory line of /proc/self/status (VmHWM: peak, VmRSS: current) in MB, None off Linux."""
     try:
         with open("/proc/self/status") as fh:
             for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        return None
-    return None
-
-
-def _vm_rss_mb() -> float | None:
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("VmRSS:"):
+                if line.startswith(key + ":"):
                     return int(line.split()[1]) / 1024
     except OSError:
         return None
@@ -46,14 +36,14 @@ def peak_rss_during(fn) -> tuple[float, float]:
     Resets the kernel's high-water mark first (``/proc/self/clear_refs``), so the peak belongs to
     this call; falls back to the process-lifetime maximum where that is not possible.
     """
-    before = _vm_rss_mb()
+    before = _proc_status_mb("VmRSS")
     try:
         with open("/proc/self/clear_refs", "w") as fh:
             fh.write("5")
     except OSError:
         pass
     fn()
-    peak = _vm_hwm_mb()
+    peak = _proc_status_mb("VmHWM")
     if peak is None:
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return peak, (before or 0.0)
