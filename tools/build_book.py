@@ -62,7 +62,8 @@ def main() -> int:
     mode.add_argument("--committed", action="store_true", help="render the committed outputs (a check)")
     args = ap.parse_args()
     src = ROOT / "_build" / ("stage" if args.execute else "check-stage")
-    out = ROOT / "_build" if args.execute else ROOT / "_build" / "check"
+    # jupyter-book writes to <path-output>/_build/html, so the repository root gives _build/html
+    out = ROOT if args.execute else ROOT / "_build" / "check"
     notebooks = stage(src)
     if args.execute:
         execute(notebooks)
