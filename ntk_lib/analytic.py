@@ -291,49 +291,52 @@ def _block_recursion_no_bias(cos, one_minus, depth: int, want: str):
     return torch.sub(1.0, u)  # rho^(L)
 
 
+def _outer(v1: torch.Tensor, v2: torch.Tensor) -> torch.Tensor:
+    return v1[:, None] * v2[None, :]
+
+
+def _rescale(v: torch.Tensor, log1: torch.Tensor, log2: torch.Tensor) -> torch.Tensor:
+    """v * sqrt(d1 d2^T) from per-point log-diagonals: back from the normalized domain."""
+    return v * torch.exp((log1[:, None] + log2[None, :]) / 2)
+
+
+def _first_layer(cos, one_minus, s1: _PointStats, s2: _PointStats):
+    """rho and u = 1 - rho of Sigma^(1) with bias: u = |(alpha, beta) - (alpha', beta')|^2 / 2 + alpha alpha' (1 - cos)."""
+    a1, a2, be1, be2 = s1.alpha[0], s2.alpha[0], s1.beta[0], s2.beta[0]
+    aa = _outer(a1, a2)
+    rho = aa * cos + _outer(be1, be2)
+    u = 0.5 * ((a1[:, None] - a2) ** 2 + (be1[:, None] - be2) ** 2) + aa * one_minus
+    return rho, u
+
+
+def _bias_layer(rho, u, tb, s1: _PointStats, s2: _PointStats, layer: int, w: float):
+    """One layer of the general (w, b) recursion in the normalized domain: new (rho, u, tb, h')."""
+    hval, omh, hp = _relu_step(rho, u)
+    a1, a2, be1, be2 = s1.alpha[layer], s2.alpha[layer], s1.beta[layer], s2.beta[layer]
+    aa = _outer(a1, a2)
+    new_rho = aa * hval + _outer(be1, be2)
+    new_u = 0.5 * ((a1[:, None] - a2) ** 2 + (be1[:, None] - be2) ** 2) + aa * omh
+    if tb is not None:
+        tb = (w / 2) * hp * tb * _outer(s1.c1[layer], s2.c1[layer]) + new_rho * _outer(s1.c2[layer], s2.c2[layer])
+    return new_rho, new_u, tb, hp
+
+
 def _block_recursion(cos, one_minus, s1: _PointStats, s2: _PointStats, w: float, b: float, want: str):
     """Run the ReLU recursion over all layers on one block of pairs; return the wanted kernel."""
     depth = s1.alpha.shape[0]
-    no_bias = b == 0
-    if no_bias:
+    if b == 0:
         out = _block_recursion_no_bias(cos, one_minus, depth, want)
-        if want == "normalized":
-            return out
-        logs = (s1.log_t[-1], s2.log_t[-1]) if want == "ntk" else (s1.log_q[-1], s2.log_q[-1])
-        return out.mul_(torch.exp((logs[0][:, None] + logs[1][None, :]) / 2))
-
-    def outer(v1, v2):
-        return v1[:, None] * v2[None, :]
-
-    if no_bias:
-        rho, u = cos, one_minus
     else:
-        aa = outer(s1.alpha[0], s2.alpha[0])
-        rho = aa * cos + outer(s1.beta[0], s2.beta[0])
-        u = 0.5 * ((s1.alpha[0][:, None] - s2.alpha[0]) ** 2 + (s1.beta[0][:, None] - s2.beta[0]) ** 2)
-        u += aa * one_minus
-    tb = rho.clone() if want != "nngp" else None
-    for layer in range(1, depth):
-        hval, omh, hp = _relu_step(rho, u)
-        if no_bias:
-            rho, u = hval, omh
-            if tb is not None:
-                # With b = 0 the per-point ratios are the same for every point (Prop. 5 form).
-                tb.mul_(hp).mul_(layer / (layer + 1)).add_(hval, alpha=1 / (layer + 1))
-        else:
-            a1, a2 = s1.alpha[layer], s2.alpha[layer]
-            be1, be2 = s1.beta[layer], s2.beta[layer]
-            aa = outer(a1, a2)
-            new_rho = aa * hval + outer(be1, be2)
-            new_u = 0.5 * ((a1[:, None] - a2) ** 2 + (be1[:, None] - be2) ** 2) + aa * omh
-            if tb is not None:
-                tb = (w / 2) * hp * tb * outer(s1.c1[layer], s2.c1[layer]) + new_rho * outer(s1.c2[layer], s2.c2[layer])
-            rho, u = new_rho, new_u
+        rho, u = _first_layer(cos, one_minus, s1, s2)
+        tb = rho.clone() if want != "nngp" else None
+        for layer in range(1, depth):
+            rho, u, tb, _ = _bias_layer(rho, u, tb, s1, s2, layer, w)
+        out = rho if want == "nngp" else tb
     if want == "normalized":
-        return tb
+        return out
     if want == "ntk":
-        return tb * torch.exp((s1.log_t[-1][:, None] + s2.log_t[-1][None, :]) / 2)
-    return rho * torch.exp((s1.log_q[-1][:, None] + s2.log_q[-1][None, :]) / 2)
+        return _rescale(out, s1.log_t[-1], s2.log_t[-1])
+    return _rescale(out, s1.log_q[-1], s2.log_q[-1])
 
 
 def _relu_kernel(x1, x2, *, depth, weight_var, bias_var, want, dtype, block_elems):
@@ -478,30 +481,17 @@ def relu_kernel_layers(
     sigma = torch.empty(shape, dtype=torch.float64, device=x1.device)
     sigma_dot, theta, rho_all, tbar = (torch.empty_like(sigma) for _ in range(4))
 
-    def outer(v1, v2):
-        return v1[:, None] * v2[None, :]
-
-    aa = outer(s1.alpha[0], s2.alpha[0])
-    rho = aa * cos + outer(s1.beta[0], s2.beta[0])
-    u = 0.5 * ((s1.alpha[0][:, None] - s2.alpha[0]) ** 2 + (s1.beta[0][:, None] - s2.beta[0]) ** 2)
-    u = u + aa * one_minus
+    rho, u = _first_layer(cos, one_minus, s1, s2)
     tb = rho.clone()
     sigma_dot[0] = 0.0
     for layer in range(depth):
         if layer:
-            hval, omh, hp = _relu_step(rho, u)
-            a1, a2 = s1.alpha[layer], s2.alpha[layer]
-            be1, be2 = s1.beta[layer], s2.beta[layer]
-            aa = outer(a1, a2)
-            new_rho = aa * hval + outer(be1, be2)
-            u = 0.5 * ((a1[:, None] - a2) ** 2 + (be1[:, None] - be2) ** 2) + aa * omh
-            tb = (w / 2) * hp * tb * outer(s1.c1[layer], s2.c1[layer]) + new_rho * outer(s1.c2[layer], s2.c2[layer])
-            rho = new_rho
+            rho, u, tb, hp = _bias_layer(rho, u, tb, s1, s2, layer, w)
             sigma_dot[layer] = (w / 2) * hp
         rho_all[layer] = rho
         tbar[layer] = tb
-        sigma[layer] = rho * torch.exp((s1.log_q[layer][:, None] + s2.log_q[layer][None, :]) / 2)
-        theta[layer] = tb * torch.exp((s1.log_t[layer][:, None] + s2.log_t[layer][None, :]) / 2)
+        sigma[layer] = _rescale(rho, s1.log_q[layer], s2.log_q[layer])
+        theta[layer] = _rescale(tb, s1.log_t[layer], s2.log_t[layer])
     return KernelLayers(sigma, sigma_dot, theta, rho_all, tbar)
 
 
