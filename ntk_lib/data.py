@@ -1,4 +1,4 @@
-"""Synthetic inputs: points on circles and spheres (the domain of the depth results)."""
+"""Data: points on circles and spheres, synthetic regression targets, and loaders with a cache."""
 
 from __future__ import annotations
 
@@ -7,7 +7,16 @@ import numbers
 
 import torch
 
-__all__ = ["sphere", "circle", "circle_points", "to_sphere", "load_digits_sphere", "load_mnist"]
+__all__ = [
+    "sphere",
+    "circle",
+    "circle_points",
+    "to_sphere",
+    "unit_interval",
+    "sum_of_sines",
+    "load_digits_sphere",
+    "load_mnist",
+]
 
 
 def _check_n(n, name="n"):
@@ -51,6 +60,37 @@ def to_sphere(x) -> torch.Tensor:
     if bool((norms == 0).any()):
         raise ValueError("x has an all-zero row, which has no direction on the sphere")
     return x / norms
+
+
+def unit_interval(n: int, *, random: bool = False, seed: int = 0, dtype: torch.dtype = torch.float64) -> torch.Tensor:
+    """``n`` points of :math:`[0, 1)` as a column ``[n, 1]``: the even grid :math:`j/n`, or sorted uniform draws."""
+    n = _check_n(n)
+    if random:
+        g = torch.Generator().manual_seed(seed)
+        x = torch.sort(torch.rand(n, generator=g, dtype=torch.float64)).values
+    else:
+        x = torch.arange(n, dtype=torch.float64) / n
+    return x[:, None].to(dtype)
+
+
+def sum_of_sines(x, freqs, amps=None, phases=None) -> torch.Tensor:
+    r""":math:`y(x) = \sum_j a_j \sin(2\pi k_j x + p_j)` for 1-D inputs ``x`` (``[n]`` or ``[n, 1]``): ``[n]``.
+
+    ``freqs`` are the :math:`k_j` (cycles per unit length); ``amps`` default to 1, ``phases`` to 0.
+    """
+    from ._validate import as_tensor
+
+    x = as_tensor(x, "x", ndim=(1, 2))
+    if x.ndim == 2:
+        if x.shape[1] != 1:
+            raise ValueError(f"x must be [n] or [n, 1] (one input dimension), got shape {tuple(x.shape)}")
+        x = x[:, 0]
+    k = as_tensor(freqs, "freqs", ndim=1, dtype=x.dtype, device=x.device)
+    a = torch.ones_like(k) if amps is None else as_tensor(amps, "amps", ndim=1, dtype=x.dtype, device=x.device)
+    p = torch.zeros_like(k) if phases is None else as_tensor(phases, "phases", ndim=1, dtype=x.dtype, device=x.device)
+    if not (a.shape == p.shape == k.shape):
+        raise ValueError(f"freqs, amps and phases must have equal lengths, got {k.numel()}, {a.numel()}, {p.numel()}")
+    return (a[None, :] * torch.sin(2 * math.pi * x[:, None] * k[None, :] + p[None, :])).sum(1)
 
 
 def load_digits_sphere(*, dtype: torch.dtype = torch.float64) -> tuple[torch.Tensor, torch.Tensor]:

@@ -25,7 +25,7 @@ from torch import nn
 from ._validate import check_depth, check_nonnegative, check_positive
 from .activations import get_activation
 
-__all__ = ["MLP", "PARAMETERIZATIONS"]
+__all__ = ["MLP", "FourierFeatures", "PARAMETERIZATIONS"]
 
 PARAMETERIZATIONS = ("ntk", "standard")
 
@@ -112,3 +112,40 @@ class MLP(nn.Module):
         """:math:`f(x) = z^{(L)}`: ``[n]`` for one output, ``[n, k]`` for ``k`` outputs."""
         out = self.layers[-1](self.features(x))
         return out.squeeze(-1) if out.shape[-1] == 1 else out
+
+
+class FourierFeatures(nn.Module):
+    r"""Random Fourier features :math:`\varphi(x) = [\sin(2\pi Bx), \cos(2\pi Bx)]` (Tancik et al.; the
+    embedding of NTK-ECRN), with a fixed :math:`B \in \mathbb R^{m\times d}`, :math:`B_{ij}\sim\mathcal N(0,\sigma^2)`.
+
+    Maps ``[n, in_features]`` to ``[n, 2 * n_features]``. ``B`` is a buffer, not a parameter: it is
+    not trained and does not enter the NTK. A larger ``sigma`` puts higher frequencies into the
+    features, which flattens the NTK's spectrum of the network stacked on top.
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        n_features: int,
+        sigma: float,
+        *,
+        seed: int | None = None,
+        dtype: torch.dtype = torch.float32,
+    ):
+        super().__init__()
+        for name, val in (("in_features", in_features), ("n_features", n_features)):
+            if isinstance(val, bool) or not isinstance(val, numbers.Integral) or val < 1:
+                raise ValueError(f"{name} must be a positive integer, got {val!r}")
+        self.sigma = check_positive(sigma, "sigma")
+        gen = torch.Generator().manual_seed(seed) if seed is not None else None
+        self.register_buffer("B", torch.randn(n_features, in_features, generator=gen, dtype=dtype) * self.sigma)
+
+    @property
+    def out_features(self) -> int:
+        return 2 * self.B.shape[0]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.ndim != 2 or x.shape[1] != self.B.shape[1]:
+            raise ValueError(f"x must be [n, {self.B.shape[1]}], got shape {tuple(x.shape)}")
+        z = 2 * math.pi * (x @ self.B.T)
+        return torch.cat([torch.sin(z), torch.cos(z)], dim=1)
