@@ -16,6 +16,9 @@ __all__ = [
     "sum_of_sines",
     "load_digits_sphere",
     "load_mnist",
+    "load_text8",
+    "synthetic_corpus",
+    "context_distributions",
 ]
 
 
@@ -129,6 +132,33 @@ def _read_idx(path) -> torch.Tensor:
     return torch.from_numpy(data.reshape(dims).copy())
 
 
+def _cache_root(cache_dir):
+    import os
+    from pathlib import Path
+
+    return Path(cache_dir or os.environ.get("NTK_DATA") or Path.home() / ".cache" / "ntk_lib")
+
+
+def _fetch(url: str, path, *, what: str, download: bool, hint: str):
+    """Download ``url`` to ``path`` once (via a ``.part`` file); a clear ``RuntimeError`` when it cannot."""
+    import urllib.error
+    import urllib.request
+
+    if path.exists():
+        return path
+    if not download:
+        raise RuntimeError(f"{what} file {path} is not in the cache and download=False. {hint}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".part")
+    try:
+        urllib.request.urlretrieve(url, tmp)
+    except (urllib.error.URLError, OSError) as err:
+        tmp.unlink(missing_ok=True)
+        raise RuntimeError(f"could not download {what} ({url}): {err}. {hint}") from None
+    tmp.rename(path)
+    return path
+
+
 def load_mnist(
     split: str = "train", *, cache_dir=None, download: bool = True, base_url: str = MNIST_URL
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -138,35 +168,125 @@ def load_mnist(
     missing and ``download`` is true, fetched from ``base_url`` once. Without the files and without
     network this raises a ``RuntimeError`` saying what to do, instead of a socket traceback.
     """
-    import os
-    import urllib.error
-    import urllib.request
-    from pathlib import Path
-
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
-    root = Path(cache_dir or os.environ.get("NTK_DATA") or Path.home() / ".cache" / "ntk_lib") / "mnist"
+    root = _cache_root(cache_dir) / "mnist"
+    hint = (
+        f"Without network, put the four MNIST .gz files in {root} (or set NTK_DATA), "
+        "or use load_digits_sphere() instead."
+    )
     paths = {}
     for kind in ("images", "labels"):
         name = _MNIST_FILES[(split, kind)]
-        path = root / name
-        if not path.exists():
-            if not download:
-                raise RuntimeError(f"MNIST file {path} is not in the cache and download=False")
-            root.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".part")
-            try:
-                urllib.request.urlretrieve(base_url + name, tmp)
-            except (urllib.error.URLError, OSError) as err:
-                tmp.unlink(missing_ok=True)
-                raise RuntimeError(
-                    f"could not download MNIST ({base_url + name}): {err}. Without network, put the four "
-                    f"MNIST .gz files in {root} (or set NTK_DATA), or use load_digits_sphere() instead."
-                ) from None
-            tmp.rename(path)
-        paths[kind] = path
+        paths[kind] = _fetch(base_url + name, root / name, what="MNIST", download=download, hint=hint)
     images = _read_idx(paths["images"]).reshape(-1, 28 * 28).to(torch.float64) / 255.0
     labels = _read_idx(paths["labels"]).to(torch.long)
     if images.shape[0] != labels.shape[0]:
         raise ValueError(f"MNIST {split}: {images.shape[0]} images but {labels.shape[0]} labels")
     return images, labels
+
+
+TEXT8_URL = "http://mattmahoney.net/dc/text8.zip"
+
+
+def load_text8(*, cache_dir=None, download: bool = False, max_tokens: int | None = None, url: str = TEXT8_URL) -> list[str]:
+    """The text8 corpus (the first 10^8 characters of English Wikipedia, lower-cased) as a list of words.
+
+    Read from ``cache_dir/text8/text8.zip`` (default cache ``$NTK_DATA`` or ``~/.cache/ntk_lib``);
+    fetched from ``url`` only when ``download=True`` (about 31 MB). Without the file, and without
+    network or permission to download, raises a ``RuntimeError`` that says how to proceed (e.g.
+    :func:`synthetic_corpus` offline).
+    """
+    import zipfile
+
+    root = _cache_root(cache_dir) / "text8"
+    hint = (
+        f"Put text8.zip in {root} (or set NTK_DATA), call load_text8(download=True) with network, "
+        "or use synthetic_corpus() offline."
+    )
+    path = _fetch(url, root / "text8.zip", what="text8", download=download, hint=hint)
+    with zipfile.ZipFile(path) as zf:
+        names = zf.namelist()
+        if not names:
+            raise ValueError(f"{path} is an empty zip archive")
+        with zf.open(names[0]) as fh:
+            if max_tokens is None:
+                return fh.read().decode("ascii", errors="ignore").split()
+            max_tokens = _check_n(max_tokens, "max_tokens")
+            words: list[str] = []
+            tail = ""
+            while len(words) < max_tokens:
+                chunk = fh.read(1 << 20)
+                if not chunk:
+                    words.extend(tail.split())
+                    break
+                text = tail + chunk.decode("ascii", errors="ignore")
+                cut = text.rfind(" ")
+                words.extend(text[:cut].split())
+                tail = text[cut:]
+            return words[:max_tokens]
+
+
+def synthetic_corpus(
+    n_tokens: int, *, vocab_size: int = 500, n_topics: int = 10, sentence_length: int = 12, seed: int = 0
+) -> list[str]:
+    """A generated stand-in for text8 with the statistics a word2vec-style task needs.
+
+    Words ``w0 .. w{vocab_size-1}`` have Zipf frequencies; each word belongs to one of ``n_topics``
+    topics; each sentence picks a topic and draws its words from that topic (70%) or from the
+    whole vocabulary (30%). Words of a topic therefore share contexts, as related words do in text.
+    """
+    n_tokens = _check_n(n_tokens, "n_tokens")
+    vocab_size = _check_n(vocab_size, "vocab_size")
+    n_topics = _check_n(n_topics, "n_topics")
+    sentence_length = _check_n(sentence_length, "sentence_length")
+    if n_topics > vocab_size:
+        raise ValueError(f"n_topics ({n_topics}) cannot exceed vocab_size ({vocab_size})")
+    g = torch.Generator().manual_seed(seed)
+    zipf = 1.0 / torch.arange(1, vocab_size + 1, dtype=torch.float64)
+    topic = torch.arange(vocab_size) % n_topics
+    in_topic = [zipf * (topic == k) for k in range(n_topics)]
+    n_sent = -(-n_tokens // sentence_length)
+    topics = torch.randint(n_topics, (n_sent,), generator=g)
+    from_topic = torch.rand(n_sent, sentence_length, generator=g) < 0.7
+    words = torch.empty(n_sent, sentence_length, dtype=torch.long)
+    for k in range(n_topics):
+        rows = topics == k
+        m = int(rows.sum())
+        if m:
+            words[rows] = torch.multinomial(in_topic[k], m * sentence_length, replacement=True, generator=g).view(m, -1)
+    background = torch.multinomial(zipf, n_sent * sentence_length, replacement=True, generator=g).view(n_sent, -1)
+    words = torch.where(from_topic, words, background).reshape(-1)[:n_tokens]
+    return [f"w{i}" for i in words.tolist()]
+
+
+def context_distributions(tokens: list[str], vocab_size: int, *, window: int = 2) -> tuple[list[str], torch.Tensor]:
+    """Skip-gram statistics: the ``vocab_size`` most frequent words, and for each of them the
+    distribution of the words within ``window`` positions of it (among those same words).
+
+    Returns ``(vocab, P)`` with ``P [V, V]`` row-stochastic: ``P[i, j]`` estimates p(context j | word i),
+    the target a word2vec model learns to predict from the one-hot code of word ``i``.
+    """
+    from collections import Counter
+
+    if not isinstance(tokens, (list, tuple)) or not all(isinstance(t, str) for t in tokens[:100]):
+        raise TypeError("tokens must be a list of strings")
+    vocab_size = _check_n(vocab_size, "vocab_size")
+    window = _check_n(window, "window")
+    counts = Counter(tokens)
+    if len(counts) < vocab_size:
+        raise ValueError(f"the corpus has only {len(counts)} distinct words, fewer than vocab_size={vocab_size}")
+    vocab = [w for w, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:vocab_size]]
+    index = {w: i for i, w in enumerate(vocab)}
+    ids = torch.tensor([index.get(t, -1) for t in tokens], dtype=torch.long)
+    co = torch.zeros(vocab_size * vocab_size, dtype=torch.float64)
+    for off in range(1, window + 1):
+        a, b = ids[:-off], ids[off:]
+        keep = (a >= 0) & (b >= 0)
+        pairs = torch.cat([a[keep] * vocab_size + b[keep], b[keep] * vocab_size + a[keep]])
+        co += torch.bincount(pairs, minlength=vocab_size * vocab_size).to(torch.float64)
+    co = co.view(vocab_size, vocab_size)
+    rows = co.sum(1, keepdim=True)
+    if bool((rows == 0).any()):
+        raise ValueError("some vocabulary word has no context inside the vocabulary; use a longer corpus or a larger window")
+    return vocab, co / rows

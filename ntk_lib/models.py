@@ -11,7 +11,12 @@ An :class:`MLP` of ``depth`` linear layers computes, with :math:`a^{(0)} = x`,
   scale factors sit in the forward pass, so its empirical NTK tends to ``relu_ntk`` as widths grow;
 * ``"standard"``: the same function at initialization, but the factors are folded into the
   initial weights (:math:`W \sim \mathcal N(0, w/n_{l-1})`), so gradients, and the NTK, scale
-  differently with width.
+  differently with width;
+* ``"mup"`` (maximal update parameterization, Yang & Hu 2021, written in the NTK form through
+  their abc-symmetry): as ``"ntk"`` except that the readout is multiplied by :math:`\sqrt w/n_{L-1}`
+  instead of :math:`\sqrt{w/n_{L-1}}`, and the learning rate is multiplied by the width
+  (``MLP.lr_multiplier``). The output starts at :math:`O(n^{-1/2})` and every neuron moves by
+  :math:`O(1)` during training (feature learning), where in ``"ntk"`` it moves by :math:`O(n^{-1/2})`.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from .activations import get_activation
 
 __all__ = ["MLP", "FourierFeatures", "PARAMETERIZATIONS"]
 
-PARAMETERIZATIONS = ("ntk", "standard")
+PARAMETERIZATIONS = ("ntk", "standard", "mup")
 
 
 class _ScaledLinear(nn.Module):
@@ -35,12 +40,13 @@ class _ScaledLinear(nn.Module):
         super().__init__()
         w_scale = math.sqrt(weight_var / n_in)
         b_scale = math.sqrt(bias_var)
-        std_w = 1.0 if parameterization == "ntk" else w_scale
-        std_b = 1.0 if parameterization == "ntk" else b_scale
+        nt_form = parameterization != "standard"  # "ntk" and "mup": N(0, 1) weights, scale in the forward pass
+        std_w = 1.0 if nt_form else w_scale
+        std_b = 1.0 if nt_form else b_scale
         self.weight = nn.Parameter(torch.randn(n_out, n_in, generator=generator, dtype=dtype) * std_w)
         self.bias = nn.Parameter(torch.randn(n_out, generator=generator, dtype=dtype) * std_b) if bias_var > 0 else None
-        self.mult_w = w_scale if parameterization == "ntk" else 1.0
-        self.mult_b = b_scale if parameterization == "ntk" else 1.0
+        self.mult_w = w_scale if nt_form else 1.0
+        self.mult_b = b_scale if nt_form else 1.0
 
     def forward(self, x):
         out = (x @ self.weight.T) * self.mult_w
@@ -56,7 +62,7 @@ class MLP(nn.Module):
         in_features, width, out_features: layer sizes.
         depth: number of linear layers (the analytic convention), ``>= 1``.
         activation: ``"relu"``, ``"erf"``, ``"tanh"`` or a callable.
-        parameterization: ``"ntk"`` or ``"standard"`` (module docstring).
+        parameterization: ``"ntk"``, ``"standard"`` or ``"mup"`` (module docstring).
         weight_var, bias_var: :math:`w > 0`, :math:`b \\ge 0` (no bias parameters when 0).
         seed: seeds a private generator, so construction does not touch the global RNG.
         dtype: parameter dtype (default float32).
@@ -101,6 +107,11 @@ class MLP(nn.Module):
             )
             for a, b in zip(sizes[:-1], sizes[1:])
         )
+        #: factor by which a training loop should multiply a width-independent base learning rate
+        self.lr_multiplier = 1.0
+        if parameterization == "mup" and depth > 1:
+            self.layers[-1].mult_w = math.sqrt(weight_var) / width
+            self.lr_multiplier = float(width)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """The last hidden layer :math:`a^{(L-1)}` (the input itself when ``depth == 1``)."""
