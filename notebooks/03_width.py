@@ -213,7 +213,7 @@ print("fitted exponents in width:", {k: round(v, 2) for k, v in slope.items()})
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Drift of the last hidden layer after training against width (log-log), NTK and muP parameterizations, mean and s.d. over seeds. Left: the whole layer. Middle: the largest single neuron. Right: their ratio, with a sqrt(width) guide.", "name": "fig-ch3-drift"}}
 fig, axes = plt.subplots(1, 3, figsize=(13, 3.8), layout="constrained")
 mup_rows = table("mup")
-titles = [r"layer: $\lVert h_t - h_0\rVert_2$", r"neuron: $\max_i|h_{t,i} - h_{0,i}|$", "ratio"]
+titles = [r"layer: $\|h_t - h_0\|_2$", r"neuron: $\max_i|h_{t,i} - h_{0,i}|$", "ratio"]
 for i, ax in enumerate(axes):
     for rows, name, c, mk in ((ntk_rows, "NTK", COLORS["net"], "o"), (mup_rows, r"$\mu$P", COLORS["emp"], "s")):
         m = np.array([rows[w][0][i] for w in cfg["widths"]])

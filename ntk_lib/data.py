@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from typing import NamedTuple
 
 import torch
 
@@ -17,6 +18,9 @@ __all__ = [
     "load_digits_sphere",
     "load_mnist",
     "load_text8",
+    "Task",
+    "gaussian_mixture",
+    "benchmark_task",
     "synthetic_corpus",
     "context_distributions",
 ]
@@ -290,3 +294,92 @@ def context_distributions(tokens: list[str], vocab_size: int, *, window: int = 2
     if bool((rows == 0).any()):
         raise ValueError("some vocabulary word has no context inside the vocabulary; use a longer corpus or a larger window")
     return vocab, co / rows
+
+
+class Task(NamedTuple):
+    """A supervised task split into train and test, features standardized with the training statistics.
+
+    Regression targets ``y`` are ``[n]`` (standardized); classification targets are class indices ``[n]``.
+    """
+
+    name: str
+    kind: str  # "regression" or "classification"
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_test: torch.Tensor
+    y_test: torch.Tensor
+    n_classes: int = 0
+
+
+def gaussian_mixture(n: int, *, classes: int = 5, dim: int = 2, spread: float = 1.0, seed: int = 0):
+    """``n`` points of ``classes`` isotropic Gaussians (standard deviation ``spread``) whose means are
+    drawn from :math:`\mathcal N(0, 4I)`; returns ``(x [n, dim], labels [n])``."""
+    from ._validate import check_positive
+
+    n, classes, dim = _check_n(n), _check_n(classes, "classes"), _check_n(dim, "dim")
+    spread = check_positive(spread, "spread")
+    g = torch.Generator().manual_seed(seed)
+    means = 2.0 * torch.randn(classes, dim, generator=g, dtype=torch.float64)
+    labels = torch.randint(classes, (n,), generator=g)
+    x = means[labels] + spread * torch.randn(n, dim, generator=g, dtype=torch.float64)
+    return x, labels
+
+
+BENCHMARKS = ("sines", "mixture", "iris", "wine", "diabetes", "boston")
+
+
+def _split(x, y, test_fraction, seed):
+    g = torch.Generator().manual_seed(seed)
+    perm = torch.randperm(x.shape[0], generator=g)
+    n_test = max(1, int(round(test_fraction * x.shape[0])))
+    return perm[n_test:], perm[:n_test]
+
+
+def benchmark_task(name: str, *, seed: int = 0, test_fraction: float = 0.3, n: int = 400, cache_dir=None) -> Task:
+    """The tasks of the NTK-ECRN comparison, split (by ``seed``) and standardized.
+
+    ``"sines"`` (1-D sum of sines, ``n`` points), ``"mixture"`` (5-class Gaussian mixture in 2-D, ``n``
+    points), ``"iris"``, ``"wine"`` and ``"diabetes"`` (scikit-learn's shipped copies: no network),
+    ``"boston"`` (Boston housing, fetched from OpenML into the cache: needs network once; scikit-learn
+    no longer ships it).
+    """
+    if name not in BENCHMARKS:
+        raise ValueError(f"name must be one of {BENCHMARKS}, got {name!r}")
+    if not 0.0 < float(test_fraction) < 1.0:
+        raise ValueError(f"test_fraction must lie in (0, 1), got {test_fraction!r}")
+    kind, n_classes = "regression", 0
+    if name == "sines":
+        x = torch.rand(_check_n(n), 1, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+        y = sum_of_sines(x, [1, 3, 7, 12])
+    elif name == "mixture":
+        x, y = gaussian_mixture(_check_n(n), seed=seed)
+        kind, n_classes = "classification", 5
+    elif name in ("iris", "wine", "diabetes"):
+        from sklearn import datasets
+
+        d = getattr(datasets, f"load_{name}")()
+        x = torch.as_tensor(d.data, dtype=torch.float64)
+        y = torch.as_tensor(d.target)
+        if name != "diabetes":
+            kind, n_classes = "classification", int(y.max()) + 1
+        y = y.to(torch.long) if kind == "classification" else y.to(torch.float64)
+    else:
+        from sklearn.datasets import fetch_openml
+
+        try:
+            d = fetch_openml(name="boston", version=1, as_frame=False, data_home=str(_cache_root(cache_dir) / "openml"))
+        except Exception as err:  # sklearn raises several network errors
+            raise RuntimeError(
+                f"could not fetch Boston housing from OpenML ({type(err).__name__}: {err}). It needs network once; "
+                "offline, use benchmark_task('diabetes'), a regression set scikit-learn ships."
+            ) from None
+        x = torch.as_tensor(d.data.astype("float64"))
+        y = torch.as_tensor(d.target.astype("float64"))
+    tr, te = _split(x, y, test_fraction, seed + 1)
+    mu, sd = x[tr].mean(0), x[tr].std(0).clamp_min(1e-12)
+    if name == "sines":
+        mu, sd = torch.zeros_like(mu), torch.ones_like(sd)  # keep x in [0, 1): the frequencies are in its units
+    x = (x - mu) / sd
+    if kind == "regression" and name != "sines":
+        y = (y - y[tr].mean()) / y[tr].std()
+    return Task(name, kind, x[tr], y[tr], x[te], y[te], n_classes)

@@ -30,7 +30,7 @@ from torch import nn
 from ._validate import check_depth, check_nonnegative, check_positive
 from .activations import get_activation
 
-__all__ = ["MLP", "FourierFeatures", "PARAMETERIZATIONS"]
+__all__ = ["MLP", "FourierFeatures", "NTKECRN", "ALPHA_SCHEDULES", "PARAMETERIZATIONS"]
 
 PARAMETERIZATIONS = ("ntk", "standard", "mup")
 
@@ -160,3 +160,121 @@ class FourierFeatures(nn.Module):
             raise ValueError(f"x must be [n, {self.B.shape[1]}], got shape {tuple(x.shape)}")
         z = 2 * math.pi * (x @ self.B.T)
         return torch.cat([torch.sin(z), torch.cos(z)], dim=1)
+
+
+ALPHA_SCHEDULES = ("constant", "1/L", "1/sqrt(L)")
+
+
+class NTKECRN(nn.Module):
+    r"""NTK-Eigenvalue-Controlled Residual Network (arXiv:2512.08264), as specified there and, where it
+    is silent, with the defaults stated here.
+
+    .. math::
+
+       arphi(x) = [\sin 2\pi Bx, \cos 2\pi Bx], \quad
+       h_0 = 	frac{1}{\sqrt{2m}} W_{in}arphi(x), \quad
+       h_{l+1} = h_l + m_l\,lpha_l\,\sigma\!ig(	frac{1}{\sqrt n} W_l h_l + b_lig), \quad
+       f(x) = 	frac{1}{\sqrt n} W_{out} h_L,
+
+    for :math:`l = 0..L-1`, with all weights :math:`\mathcal N(0, 1)` and the :math:`1/\sqrt{	ext{fan-in}}`
+    factors in the forward pass (NTK parameterization; ``parameterization="standard"`` folds them into the
+    initial weights). The paper does not say how :math:`arphi(x)` (dimension :math:`2m`) reaches the
+    width :math:`n` of the tower: here a linear input layer :math:`W_{in}` does.
+
+    * ``alpha`` and ``alpha_schedule`` give the layer scales: :math:`lpha_l = lpha` (``"constant"``),
+      :math:`lpha/L` (``"1/L"``) or :math:`lpha/\sqrt L` (``"1/sqrt(L)"``).
+    * ``drop_prob`` :math:`p` (a number, or one per block): in training mode each block is kept with
+      probability :math:`1-p_l`, one mask per block and forward pass (stochastic depth, shared by the
+      batch); in eval mode the block is multiplied by its expectation :math:`1-p_l`.
+    * ``fourier_sigma=None`` removes the embedding (the input goes straight to :math:`W_{in}`), for ablations;
+      ``alpha=1, drop_prob=0, fourier_sigma=None`` is a plain residual MLP (the "ResNet-style" baseline).
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        width: int,
+        n_blocks: int,
+        out_features: int = 1,
+        *,
+        fourier_features: int = 64,
+        fourier_sigma: float | None = 1.0,
+        alpha: float = 1.0,
+        alpha_schedule: str = "constant",
+        drop_prob=0.0,
+        activation="relu",
+        bias_var: float = 0.1,
+        parameterization: str = "ntk",
+        seed: int | None = None,
+        dtype: torch.dtype = torch.float32,
+    ):
+        super().__init__()
+        for name, val in (("in_features", in_features), ("width", width), ("out_features", out_features), ("n_blocks", n_blocks)):
+            if isinstance(val, bool) or not isinstance(val, numbers.Integral) or val < 1:
+                raise ValueError(f"{name} must be a positive integer, got {val!r}")
+        if parameterization not in ("ntk", "standard"):
+            raise ValueError(f"parameterization must be 'ntk' or 'standard', got {parameterization!r}")
+        if alpha_schedule not in ALPHA_SCHEDULES:
+            raise ValueError(f"alpha_schedule must be one of {ALPHA_SCHEDULES}, got {alpha_schedule!r}")
+        alpha = check_positive(alpha, "alpha")
+        bias_var = check_nonnegative(bias_var, "bias_var")
+        probs = [drop_prob] * n_blocks if isinstance(drop_prob, numbers.Real) else list(drop_prob)
+        if len(probs) != n_blocks:
+            raise ValueError(f"drop_prob must be a number or one value per block ({n_blocks}), got {len(probs)}")
+        for q in probs:
+            if isinstance(q, bool) or not isinstance(q, numbers.Real) or not 0.0 <= float(q) < 1.0:
+                raise ValueError(f"drop_prob values must lie in [0, 1), got {q!r}")
+        self.n_blocks = int(n_blocks)
+        self.activation = get_activation(activation)
+        scale = {"constant": 1.0, "1/L": 1.0 / n_blocks, "1/sqrt(L)": 1.0 / math.sqrt(n_blocks)}[alpha_schedule]
+        self._alphas = [alpha * scale] * n_blocks
+        self._keep = [1.0 - float(q) for q in probs]
+        gen = torch.Generator().manual_seed(seed) if seed is not None else None
+        # a private generator for the masks, so that training is reproducible from ``seed`` alone
+        self._mask_gen = torch.Generator().manual_seed((seed or 0) + 1)
+        self.fourier = None
+        n_in = in_features
+        if fourier_sigma is not None:
+            self.fourier = FourierFeatures(in_features, fourier_features, fourier_sigma, seed=seed, dtype=dtype)
+            n_in = self.fourier.out_features
+
+        def linear(a, b, bv):
+            return _ScaledLinear(a, b, weight_var=1.0, bias_var=bv, parameterization=parameterization, generator=gen, dtype=dtype)
+
+        self.input = linear(n_in, width, 0.0)
+        self.blocks = nn.ModuleList(linear(width, width, bias_var) for _ in range(n_blocks))
+        self.readout = linear(width, out_features, 0.0)
+
+    def masks(self) -> list[float]:
+        """The block multipliers :math:`m_l` of one forward pass: Bernoulli draws in training mode, their
+        expectations :math:`1 - p_l` in eval mode. (Compute kernels in eval mode: a draw inside
+        ``torch.func.vmap`` is an error.)"""
+        keep = self._keep
+        if not self.training or all(k == 1.0 for k in keep):
+            return list(keep)
+        draw = torch.rand(self.n_blocks, generator=self._mask_gen, dtype=torch.float64).tolist()
+        return [1.0 if d < k else 0.0 for d, k in zip(draw, keep)]
+
+    @property
+    def alphas(self) -> list[float]:
+        """The layer scales :math:`\\alpha_l`."""
+        return list(self._alphas)
+
+    @property
+    def keep_probs(self) -> list[float]:
+        """:math:`1 - p_l` for each block."""
+        return list(self._keep)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The last residual state :math:`h_L`."""
+        if self.fourier is not None:
+            x = self.fourier(x)
+        h = self.input(x)
+        for m, a, block in zip(self.masks(), self._alphas, self.blocks):
+            if m != 0.0:  # a dropped block costs nothing
+                h = h + (m * a) * self.activation.fn(block(h))
+        return h
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.readout(self.features(x))
+        return out.squeeze(-1) if out.shape[-1] == 1 else out

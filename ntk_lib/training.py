@@ -13,7 +13,9 @@ import math
 import numbers
 import os
 from collections.abc import Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -21,7 +23,7 @@ import torch
 from ._validate import as_tensor, check_positive
 from .empirical import empirical_ntk
 
-__all__ = ["History", "train_gd", "log_spaced_steps", "progress_enabled", "progress_bar"]
+__all__ = ["History", "KernelLog", "kernel_log", "train_gd", "log_spaced_steps", "progress_enabled", "progress_bar"]
 
 
 def progress_enabled(progress: bool | None = None) -> bool:
@@ -54,13 +56,60 @@ def log_spaced_steps(steps: int, num: int = 40) -> list[int]:
     return [0, *[int(s) for s in grid if s > 0]]
 
 
+class KernelLog(NamedTuple):
+    """The empirical NTK's extreme eigenvalues and its relative movement at each logged step."""
+
+    steps: np.ndarray
+    lam_max: np.ndarray
+    lam_min: np.ndarray
+    rel_change: np.ndarray  # ||Theta_t - Theta_0||_F / ||Theta_0||_F, Theta_0 the first logged kernel
+
+
+def _as_matrix(k: torch.Tensor) -> torch.Tensor:
+    if k.ndim == 2:
+        return k
+    if k.ndim == 4:  # [n, n, c, c] -> [n c, n c]
+        n, c = k.shape[0], k.shape[2]
+        return k.permute(0, 2, 1, 3).reshape(n * c, n * c)
+    raise ValueError(f"a kernel must be [n, n] or [n, n, k, k], got shape {tuple(k.shape)}")
+
+
+def kernel_log(ntks: dict[int, torch.Tensor]) -> KernelLog:
+    r""":math:`\lambda_{max}(\Theta_t)`, :math:`\lambda_{min}(\Theta_t)` and :math:`\lVert\Theta_t-\Theta_0\rVert_F/\lVert\Theta_0\rVert_F`
+    for kernels keyed by step (``History.ntk``); a multi-output kernel counts as one :math:`nk\times nk` matrix."""
+    if not ntks:
+        raise ValueError("ntks is empty: train with ntk_at=[...] to log kernels")
+    steps = sorted(ntks)
+    mats = [_as_matrix(ntks[s]).double() for s in steps]
+    k0 = mats[0]
+    lam = [torch.linalg.eigvalsh(m) for m in mats]
+    return KernelLog(
+        steps=np.asarray(steps),
+        lam_max=np.array([float(v[-1]) for v in lam]),
+        lam_min=np.array([float(v[0]) for v in lam]),
+        rel_change=np.array([float((m - k0).norm() / k0.norm()) for m in mats]),
+    )
+
+
+@contextmanager
+def _eval_mode(model: torch.nn.Module):
+    """Evaluate a model with stochastic layers (dropout, stochastic depth) at their expectation."""
+    was = model.training
+    model.eval()
+    try:
+        yield
+    finally:
+        model.train(was)
+
+
 @dataclass
 class History:
     """What :func:`train_gd` saw. ``steps[r]`` is the step of record ``r``; ``times = steps * lr``.
 
-    ``loss`` has one entry per step actually taken (``loss[k]`` at parameters of step ``k``);
-    ``train_pred``/``test_pred`` are ``[R, n(, k)]``/``[R, m(, k)]``; ``ntk`` maps step to the
-    empirical NTK on ``ntk_x``; ``diverged`` says the loss became non-finite (training stopped).
+    ``loss`` has one entry per step actually taken (``loss[k]`` at parameters of step ``k``, in
+    training mode); ``train_pred``/``test_pred`` are ``[R, n(, k)]``/``[R, m(, k)]`` and ``ntk`` maps step
+    to the empirical NTK on ``ntk_x``, both in eval mode (stochastic layers at their expectation);
+    ``diverged`` says the loss became non-finite (training stopped).
     """
 
     steps: list[int]
@@ -74,6 +123,11 @@ class History:
     @property
     def times(self) -> np.ndarray:
         return np.asarray(self.steps, dtype=float) * self.lr
+
+    @property
+    def kernel(self) -> KernelLog:
+        """:func:`kernel_log` of the recorded kernels."""
+        return kernel_log(self.ntk)
 
 
 def train_gd(
@@ -136,7 +190,8 @@ def train_gd(
     bar = progress_bar(total=steps, desc=desc, enabled=progress, leave=False)
     for k in range(steps + 1):
         if k in ntk_steps:
-            ntks[k] = empirical_ntk(model, nx, batch_size=ntk_batch_size)
+            with _eval_mode(model):
+                ntks[k] = empirical_ntk(model, nx, batch_size=ntk_batch_size)
         out = model(x)
         loss = 0.5 * ((out - y) ** 2).sum()
         lv = float(loss.detach())
@@ -146,9 +201,13 @@ def train_gd(
         losses.append(lv)
         if k in rec:
             rec_steps.append(k)
-            train_pred.append(out.detach().clone())
+            if model.training:
+                with torch.no_grad(), _eval_mode(model):
+                    train_pred.append(model(x).clone())
+            else:
+                train_pred.append(out.detach().clone())
             if xt is not None:
-                with torch.no_grad():
+                with torch.no_grad(), _eval_mode(model):
                     test_pred.append(model(xt).clone())
         if k == steps:
             break

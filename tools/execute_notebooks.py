@@ -49,6 +49,10 @@ def build(ipynb: Path) -> None:
         record_timing=False,
         resources={"metadata": {"path": str(ipynb.parent)}},
     ).execute()
+    # an error raised while an inline figure is drawn leaves the cell "ok" but an error output behind
+    broken = [c.source[:60] for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    if broken:
+        raise SystemExit(f"{ipynb.name}: error output in cell {broken[0]!r}; nothing written")
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
     nbformat.write(nb, ipynb)
