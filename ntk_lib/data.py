@@ -313,7 +313,7 @@ class Task(NamedTuple):
 
 def gaussian_mixture(n: int, *, classes: int = 5, dim: int = 2, spread: float = 1.0, seed: int = 0):
     """``n`` points of ``classes`` isotropic Gaussians (standard deviation ``spread``) whose means are
-    drawn from :math:`\mathcal N(0, 4I)`; returns ``(x [n, dim], labels [n])``."""
+    drawn from :math:`\\mathcal N(0, 4I)`; returns ``(x [n, dim], labels [n])``."""
     from ._validate import check_positive
 
     n, classes, dim = _check_n(n), _check_n(classes, "classes"), _check_n(dim, "dim")

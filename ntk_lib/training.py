@@ -211,10 +211,12 @@ def train_gd(
                     test_pred.append(model(xt).clone())
         if k == steps:
             break
-        grads = torch.autograd.grad(loss, params)
+        # allow_unused: a block skipped by stochastic depth takes no part in this step
+        grads = torch.autograd.grad(loss, params, allow_unused=True)
         with torch.no_grad():
             for p, g in zip(params, grads):
-                p.sub_(g, alpha=lr)
+                if g is not None:
+                    p.sub_(g, alpha=lr)
         bar.update(1)
     bar.close()
     empty = torch.empty((0, *y.shape), dtype=dt, device=dev)
