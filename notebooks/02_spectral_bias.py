@@ -247,8 +247,9 @@ axes[1].legend()
 plt.show()
 
 # %% [markdown]
-# **What it shows.** The ordering is exactly the kernel's: low frequencies first, and the odd/even
-# wiggle of the spectrum shows up in the times. Fitted as powers of $k$, the measured times grow
+# **What it shows.** Low frequencies are fitted first, in the kernel's order up to near-ties (at depth 3
+# the odd frequencies sit below their even neighbours, so e.g. $\lambda_5 \approx \lambda_6$, and such
+# pairs can swap). Fitted as powers of $k$, the measured times grow
 # with exponent {glue:text}`ch2_tslope_meas:.2f` (amplitude {glue:text}`ch2_amp_small`), the
 # predicted ones with {glue:text}`ch2_tslope_pred:.2f`. But the network is **slower than its kernel
 # at high frequency**: at $k =$ {glue:text}`ch2_K` it needs {glue:text}`ch2_ratio_hi_big:.1f` times the

@@ -156,6 +156,7 @@ class FourierFeatures(nn.Module):
         return 2 * self.B.shape[0]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """:math:`\\varphi(x)` for ``x`` ``[n, in_features]``: ``[n, 2 * n_features]``."""
         if x.ndim != 2 or x.shape[1] != self.B.shape[1]:
             raise ValueError(f"x must be [n, {self.B.shape[1]}], got shape {tuple(x.shape)}")
         z = 2 * math.pi * (x @ self.B.T)
@@ -171,18 +172,18 @@ class NTKECRN(nn.Module):
 
     .. math::
 
-       arphi(x) = [\sin 2\pi Bx, \cos 2\pi Bx], \quad
-       h_0 = 	frac{1}{\sqrt{2m}} W_{in}arphi(x), \quad
-       h_{l+1} = h_l + m_l\,lpha_l\,\sigma\!ig(	frac{1}{\sqrt n} W_l h_l + b_lig), \quad
-       f(x) = 	frac{1}{\sqrt n} W_{out} h_L,
+       \varphi(x) = [\sin 2\pi Bx, \cos 2\pi Bx], \quad
+       h_0 = \tfrac{1}{\sqrt{2m}} W_{in}\varphi(x), \quad
+       h_{l+1} = h_l + m_l\,\alpha_l\,\sigma\!\big(\tfrac{1}{\sqrt n} W_l h_l + b_l\big), \quad
+       f(x) = \tfrac{1}{\sqrt n} W_{out} h_L,
 
-    for :math:`l = 0..L-1`, with all weights :math:`\mathcal N(0, 1)` and the :math:`1/\sqrt{	ext{fan-in}}`
+    for :math:`l = 0..L-1`, with all weights :math:`\mathcal N(0, 1)` and the :math:`1/\sqrt{\text{fan-in}}`
     factors in the forward pass (NTK parameterization; ``parameterization="standard"`` folds them into the
-    initial weights). The paper does not say how :math:`arphi(x)` (dimension :math:`2m`) reaches the
+    initial weights). The paper does not say how :math:`\varphi(x)` (dimension :math:`2m`) reaches the
     width :math:`n` of the tower: here a linear input layer :math:`W_{in}` does.
 
-    * ``alpha`` and ``alpha_schedule`` give the layer scales: :math:`lpha_l = lpha` (``"constant"``),
-      :math:`lpha/L` (``"1/L"``) or :math:`lpha/\sqrt L` (``"1/sqrt(L)"``).
+    * ``alpha`` and ``alpha_schedule`` give the layer scales: :math:`\alpha_l = \alpha` (``"constant"``),
+      :math:`\alpha/L` (``"1/L"``) or :math:`\alpha/\sqrt L` (``"1/sqrt(L)"``).
     * ``drop_prob`` :math:`p` (a number, or one per block): in training mode each block is kept with
       probability :math:`1-p_l`, one mask per block and forward pass (stochastic depth, shared by the
       batch); in eval mode the block is multiplied by its expectation :math:`1-p_l`.
@@ -276,5 +277,6 @@ class NTKECRN(nn.Module):
         return h
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """:math:`f(x)`: ``[n]`` for one output, ``[n, k]`` for ``k`` outputs."""
         out = self.readout(self.features(x))
         return out.squeeze(-1) if out.shape[-1] == 1 else out
