@@ -266,6 +266,11 @@ class NTKECRN(nn.Module):
         """:math:`1 - p_l` for each block."""
         return list(self._keep)
 
+    @property
+    def is_stochastic(self) -> bool:
+        """Whether training mode draws block masks (some :math:`p_l > 0`)."""
+        return any(k < 1.0 for k in self._keep)
+
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """The last residual state :math:`h_L`."""
         if self.fourier is not None:

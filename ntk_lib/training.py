@@ -102,6 +102,13 @@ def _eval_mode(model: torch.nn.Module):
         model.train(was)
 
 
+def _mode_dependent(model: torch.nn.Module) -> bool:
+    """Whether the model computes something else in training mode (dropout, stochastic depth)."""
+    return any(
+        isinstance(m, torch.nn.modules.dropout._DropoutNd) or getattr(m, "is_stochastic", False) for m in model.modules()
+    )
+
+
 @dataclass
 class History:
     """What :func:`train_gd` saw. ``steps[r]`` is the step of record ``r``; ``times = steps * lr``.
@@ -185,6 +192,7 @@ def train_gd(
         if model(x).shape != y.shape:
             raise ValueError(f"y has shape {tuple(y.shape)} but the model outputs {tuple(model(x).shape)}")
 
+    stochastic = model.training and _mode_dependent(model)
     losses, rec_steps, train_pred, test_pred, ntks = [], [], [], [], {}
     diverged = False
     bar = progress_bar(total=steps, desc=desc, enabled=progress, leave=False)
@@ -201,7 +209,7 @@ def train_gd(
         losses.append(lv)
         if k in rec:
             rec_steps.append(k)
-            if model.training:
+            if stochastic:  # the training forward drew masks: record the expectation instead
                 with torch.no_grad(), _eval_mode(model):
                     train_pred.append(model(x).clone())
             else:

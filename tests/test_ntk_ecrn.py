@@ -86,6 +86,7 @@ def test_kernel_logging_matches_empirical_ntk():
     net = NTKECRN(3, 32, 2, drop_prob=0.2, seed=4, dtype=torch.float64)
     hist = train_gd(net, x, y, lr=0.01, steps=5, ntk_at=[0, 5], progress=False)
     assert net.training  # kernels are taken in eval mode, and the mode is restored
+    assert net.is_stochastic and not NTKECRN(3, 8, 2).is_stochastic
     net.eval()
     k5 = empirical_ntk(net, x)
     assert torch.allclose(hist.ntk[5], k5, atol=1e-12)
@@ -105,6 +106,16 @@ def test_kernel_log_multi_output_and_errors():
     assert log.lam_max[0] == 2.0 and log.lam_min[0] == 1.0
     with pytest.raises(ValueError, match="empty"):
         kernel_log({})
+
+
+def test_recorded_predictions_are_the_eval_mode_expectation():
+    x = _x(10)
+    y = torch.cos(x[:, 0])
+    net = NTKECRN(3, 16, 6, drop_prob=0.5, seed=6, dtype=torch.float64)
+    hist = train_gd(net, x, y, lr=0.01, steps=3, record=[3], progress=False)
+    net.eval()
+    with torch.no_grad():
+        assert torch.allclose(hist.train_pred[-1], net(x), atol=1e-12)
 
 
 def test_stochastic_depth_training_runs_and_is_reproducible():
