@@ -51,21 +51,13 @@ import numpy as np
 import torch
 
 from ntk_lib.analytic import h, h_prime, relu_ntk, theta_bar_recurrence
+from ntk_lib.correlations import depth_scale, eta_fixed_point, eta_recurrence, relu_correlations
 from ntk_lib.data import load_digits_sphere, load_mnist, sphere
-from ntk_lib.depth import (
-    cai_constant,
-    collision_bound_prop7,
-    collision_union_bound,
-    depth_scale,
-    eta_fixed_point,
-    eta_recurrence,
-    projection_operator,
-    relu_correlations,
-)
-from ntk_lib.dynamics import gradient_flow, kernel_regression
+from ntk_lib.dynamics import gradient_flow, kernel_regression, projection_operator
 from ntk_lib.fit import loglog_slope
 from ntk_lib.notebook import glue, setup
 from ntk_lib.plotting import COLORS
+from ntk_lib.sphere import cai_constant, collision_bound_prop7, collision_union_bound
 
 run = setup(SCALE, SEED, DEVICE)
 dev = run.device
@@ -169,7 +161,7 @@ print(f"min over rho of Theta-bar^(3): {float(tb_grid[2].min()):.4f}")
 # e_L \approx \Big(\frac{3\pi}{\sqrt2\,L}\Big)^2 = \frac{9\pi^2}{2L^2}.
 # $$
 #
-# {func}`ntk_lib.depth.relu_correlations` tracks $e_L$ directly (never as $1-\rho$, which would lose
+# {func}`ntk_lib.correlations.relu_correlations` tracks $e_L$ directly (never as $1-\rho$, which would lose
 # all digits once $e_L < 10^{-16}$).
 
 # %%
@@ -336,7 +328,7 @@ plt.show()
 # As $L\to\infty$ the kernel matrix tends to $\frac14\mathbf 1\mathbf 1^\top + \frac34 I$, whose
 # smallest eigenvalue is $\frac34$: deep kernels are *well* conditioned. Theorem 3 ties the useful
 # depth to the data through $L_X = \max_{i\ne j} 1/\sqrt{1-h(x_i^\top x_j)}$
-# ({func}`ntk_lib.depth.depth_scale`).
+# ({func}`ntk_lib.correlations.depth_scale`).
 
 # %%
 depth_grid = [1, 2, 3, 5, 10, 30, 100, 300, 1000]
@@ -382,7 +374,7 @@ plt.show()
 # $(e^{-t\lambda}-1)/\lambda$ are bounded by $t$. Early stopping at $t \lesssim 1/\lambda_n$ therefore keeps
 # $\lVert P_t(x)\rVert$ of order $t\lVert\bar\Theta(x,X)\rVert \le t\sqrt n$ even when $\lambda_n$ is tiny. We
 # evaluate $\max_x\lVert P_t(x)\rVert_2$ over 20 new points, at the depth $L = \lceil L_X\rceil$ and stopping
-# times $t \in [0, \lceil 1/\lambda_n\rceil]$, with {func}`ntk_lib.depth.projection_operator`.
+# times $t \in [0, \lceil 1/\lambda_n\rceil]$, with {func}`ntk_lib.dynamics.projection_operator`.
 
 # %%
 proj_norms = {}
@@ -422,7 +414,7 @@ plt.show()
 # for $n_0 = 128$, $n = 2^{30}$ and $\delta = \binom n2^{-1/(n_0-1)}$. The proof, however, bounds
 # $P(\theta \le \delta)$ for the *angle* $\theta$ between two points (the density of Cai et al.), while
 # the statement is about the *inner product* $x^\top x' \ge 1-\delta$, i.e. $\theta \le \arccos(1-\delta)$,
-# a much larger cap. We compute both readings exactly ({func}`ntk_lib.depth.cap_probability` uses the
+# a much larger cap. We compute both readings exactly ({func}`ntk_lib.sphere.cap_probability` uses the
 # regularized incomplete beta function).
 
 # %%

@@ -25,7 +25,7 @@ import torch
 
 from ._validate import as_tensor, check_positive, check_square_symmetric
 
-__all__ = ["Flow", "gradient_flow", "gradient_descent", "kernel_regression", "null_tolerance"]
+__all__ = ["Flow", "gradient_flow", "gradient_descent", "kernel_regression", "null_tolerance", "projection_operator"]
 
 
 class Flow(NamedTuple):
@@ -198,3 +198,20 @@ def kernel_regression(k_train, y_train, *, k_test_train=None, f0_train=None, f0_
     :math:`f_\infty(x) = f_0(x) + K(x,X)K^{+}(y - f_0(X))`, with the pseudo-inverse on a singular
     kernel. Returns a :class:`Flow` whose arrays have a leading time axis of length 1."""
     return gradient_flow(k_train, y_train, t=math.inf, f0_train=f0_train, k_test_train=k_test_train, f0_test=f0_test)
+
+
+def projection_operator(k_train, k_test_train, t) -> torch.Tensor:
+    r"""Prop. 6's projection operator :math:`K(x,X)\,K^{-1}\big(e^{-tK}-I\big)` for every time in ``t``:
+    ``[T, m, n]``. Computed as :math:`K(x,X)\,V\operatorname{diag}\big((e^{-t\lambda_i}-1)/\lambda_i\big)V^\top`
+    (limit :math:`-t` for :math:`\lambda_i = 0`), so it is finite even for a singular kernel."""
+    k = as_tensor(k_train, "k_train", ndim=2).to(torch.float64)
+    kx = as_tensor(k_test_train, "k_test_train", ndim=2, device=k.device).to(torch.float64)
+    if kx.shape[1] != k.shape[0]:
+        raise ValueError(f"k_test_train has {kx.shape[1]} columns but k_train has size {k.shape[0]}")
+    lam, vec, tol = _eigh(k)
+    ts = _times(t, k.device)
+    null = lam.abs() <= tol
+    safe = torch.where(null, torch.ones_like(lam), lam)
+    gain = torch.expm1(-ts[:, None] * lam[None, :]) / safe[None, :]
+    gain = torch.where(null[None, :], -ts[:, None].expand_as(gain), gain)
+    return torch.einsum("mj,tj,nj->tmn", kx @ vec, gain, vec)

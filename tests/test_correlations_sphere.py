@@ -1,4 +1,4 @@
-"""ntk_lib.depth: correlations, eta kernels, depth scale, projection operator, collision bounds."""
+"""ntk_lib.correlations and ntk_lib.sphere: correlations, eta kernels, depth scale, projection operator, collision bounds."""
 
 import gzip
 import math
@@ -9,19 +9,10 @@ import torch
 from scipy import integrate
 
 from ntk_lib.analytic import h, relu_kernel_layers, relu_ntk, theta_bar_recurrence
+from ntk_lib.correlations import depth_scale, eta_fixed_point, eta_recurrence, relu_correlations
 from ntk_lib.data import load_digits_sphere, load_mnist, sphere, to_sphere
-from ntk_lib.depth import (
-    cai_constant,
-    cap_probability,
-    collision_bound_prop7,
-    collision_union_bound,
-    depth_scale,
-    eta_fixed_point,
-    eta_recurrence,
-    projection_operator,
-    relu_correlations,
-)
-from ntk_lib.dynamics import gradient_flow
+from ntk_lib.dynamics import gradient_flow, projection_operator
+from ntk_lib.sphere import cai_constant, cap_probability, collision_bound_prop7, collision_union_bound
 
 
 def test_correlations_match_kernel_layers_and_lemma1():

@@ -1,0 +1,59 @@
+r"""Geometry of random points on the sphere :math:`S^{n_0-1}`: angle caps and near-collision bounds.
+
+Used to audit St-Arnaud et al. 2025, Prop. 7 and Example 2, against the exact cap probability
+and the limit law of the minimum angle of Cai, Fan and Jiang (2013).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+__all__ = ["cap_probability", "collision_union_bound", "collision_bound_prop7", "cai_constant"]
+
+
+def _check_n0(n0):
+    if isinstance(n0, bool) or not isinstance(n0, numbers.Integral) or n0 < 2:
+        raise ValueError(f"n0 must be an integer >= 2, got {n0!r}")
+    return int(n0)
+
+
+def cap_probability(n0: int, angle: float) -> float:
+    r"""Exact :math:`P(\theta \le a)` for the angle :math:`\theta` between two independent uniform points
+    on :math:`S^{n_0-1}`, density :math:`\frac{\Gamma(n_0/2)}{\sqrt\pi\,\Gamma((n_0-1)/2)}\sin^{n_0-2}\theta`
+    (Cai et al. 2013), via the regularized incomplete beta function."""
+    from scipy.special import betainc
+
+    n0 = _check_n0(n0)
+    if not (0.0 <= angle <= math.pi):
+        raise ValueError(f"angle must lie in [0, pi], got {angle}")
+    half = 0.5 * float(betainc((n0 - 1) / 2, 0.5, math.sin(min(angle, math.pi - angle)) ** 2))
+    return half if angle <= math.pi / 2 else 1.0 - half
+
+
+def _log_pairs(n: int) -> float:
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 2:
+        raise ValueError(f"n must be an integer >= 2, got {n!r}")
+    return math.log(n) + math.log(n - 1) - math.log(2)
+
+
+def collision_union_bound(n: int, n0: int, angle: float) -> float:
+    r"""Union bound :math:`\binom n2 P(\theta\le a)` on the probability that two of ``n`` uniform points
+    on :math:`S^{n_0-1}` are within angle ``angle`` (not capped at 1, to show its size)."""
+    return math.exp(_log_pairs(n) + math.log(max(cap_probability(n0, angle), 1e-300)))
+
+
+def collision_bound_prop7(n: int, n0: int, delta: float) -> float:
+    r"""Prop. 7's closed-form bound :math:`\binom n2\frac1{\sqrt\pi}\sqrt{\frac{n_0}{2}}\frac{\delta^{n_0-1}}{n_0-1}`
+    (derived from :math:`P(\theta\le\delta)`, i.e. for the *angle* :math:`\delta`)."""
+    n0 = _check_n0(n0)
+    if not (0 < delta < 1):
+        raise ValueError(f"delta must lie in (0, 1), got {delta}")
+    log_b = _log_pairs(n) - 0.5 * math.log(math.pi) + 0.5 * math.log(n0 / 2) + (n0 - 1) * math.log(delta)
+    return math.exp(log_b - math.log(n0 - 1))
+
+
+def cai_constant(n0: int) -> float:
+    r""":math:`K = \frac1{4\sqrt\pi}\frac{\Gamma(n_0/2)}{\Gamma((n_0+1)/2)}` (Cai et al. 2013, Thm 2), as quoted in §6.1."""
+    n0 = _check_n0(n0)
+    return math.exp(math.lgamma(n0 / 2) - math.lgamma((n0 + 1) / 2)) / (4 * math.sqrt(math.pi))

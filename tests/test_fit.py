@@ -1,0 +1,96 @@
+"""ntk_lib.fit: exponents over seeds with bootstrap intervals, mean and paired intervals."""
+
+import numpy as np
+import pytest
+import torch
+from scipy import stats
+
+from ntk_lib.fit import loglog_slope, mean_interval, paired_interval, slope_interval
+
+
+def _power_law_runs(rng, exponent, seeds, noise):
+    x = np.array([64, 128, 256, 512, 1024, 2048], dtype=float)
+    # one multiplicative seed effect per row plus independent noise per point
+    y = 3.0 * x[None, :] ** exponent * np.exp(rng.normal(0, noise, (seeds, 1)) + rng.normal(0, noise, (seeds, x.size)))
+    return x, y
+
+
+def test_exact_power_law_gives_a_zero_width_interval():
+    x = np.array([1.0, 2.0, 4.0, 8.0])
+    y = np.vstack([2.0 * x**-0.5, 5.0 * x**-0.5, 0.1 * x**-0.5])
+    fit = slope_interval(x, y)
+    assert fit.slope == pytest.approx(-0.5, abs=1e-12)
+    assert fit.low == pytest.approx(-0.5, abs=1e-12) and fit.high == pytest.approx(-0.5, abs=1e-12)
+    assert fit.n_seeds == 3
+    assert loglog_slope(x, y[0])[0] == pytest.approx(-0.5, abs=1e-12)
+
+
+def test_point_estimate_is_the_fit_of_the_mean_log():
+    rng = np.random.default_rng(1)
+    x, y = _power_law_runs(rng, -1.0, 5, 0.2)
+    fit = slope_interval(x, y)
+    slope, intercept = np.polyfit(np.log(x), np.log(y).mean(axis=0), 1)
+    assert fit.slope == pytest.approx(slope, abs=1e-12)
+    assert fit.intercept == pytest.approx(intercept, abs=1e-12)
+    assert fit.low <= fit.slope <= fit.high
+
+
+def test_bootstrap_interval_covers_the_true_exponent_about_95_percent():
+    rng = np.random.default_rng(0)
+    hits = 0
+    trials = 200
+    for trial in range(trials):
+        x, y = _power_law_runs(rng, -0.5, 12, 0.3)
+        fit = slope_interval(x, y, n_boot=400, seed=trial)
+        hits += fit.low <= -0.5 <= fit.high
+    # percentile bootstrap with 12 seeds under-covers slightly; it must not be far off 95 %
+    assert 0.85 <= hits / trials <= 0.99
+
+
+def test_interval_narrows_with_more_seeds():
+    rng = np.random.default_rng(3)
+    widths = []
+    for seeds in (4, 64):
+        x, y = _power_law_runs(rng, -0.5, seeds, 0.3)
+        fit = slope_interval(x, y)
+        widths.append(fit.high - fit.low)
+    assert widths[1] < 0.5 * widths[0]
+
+
+def test_accepts_tensors():
+    x = torch.tensor([1.0, 2.0, 4.0])
+    y = torch.stack([x**2, 2 * x**2])
+    assert slope_interval(x, y).slope == pytest.approx(2.0)
+
+
+def test_mean_and_paired_intervals_match_student_t():
+    rng = np.random.default_rng(2)
+    a = rng.normal(1.0, 0.5, 8)
+    b = a - 0.3 + rng.normal(0, 0.05, 8)
+    ci = mean_interval(a)
+    lo, hi = stats.t.interval(0.95, 7, loc=a.mean(), scale=stats.sem(a))
+    assert (ci.low, ci.high) == pytest.approx((lo, hi), rel=1e-12)
+    d = paired_interval(a, b)
+    assert d.mean == pytest.approx(0.3, abs=0.05)
+    assert d.low > 0  # pairing removes the seed-to-seed spread of a: the difference is resolved
+    assert not (mean_interval(a).low > mean_interval(b).high)  # unpaired intervals overlap
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: slope_interval([1, 2], [[1.0, 2.0]]), "at least 2 seeds"),
+        (lambda: slope_interval([1, 2], [1.0, 2.0]), "2-D"),
+        (lambda: slope_interval([1, 2, 3], [[1.0, 2.0], [1.0, 2.0]]), "columns"),
+        (lambda: slope_interval([1, 2], [[1.0, -2.0], [1.0, 2.0]]), "y must be finite and > 0"),
+        (lambda: slope_interval([1, 1], [[1.0, 2.0], [1.0, 2.0]]), "distinct"),
+        (lambda: slope_interval([1, 2], [[1.0, 2.0], [1.0, 2.0]], level=1.5), "level"),
+        (lambda: slope_interval([1, 2], [[1.0, 2.0], [1.0, 2.0]], n_boot=True), "n_boot"),
+        (lambda: mean_interval([1.0]), "at least 2"),
+        (lambda: mean_interval([1.0, float("nan")]), "finite"),
+        (lambda: paired_interval([1.0, 2.0], [1.0]), "same length"),
+    ],
+)
+def test_bad_input(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
