@@ -17,7 +17,7 @@ def test_kernel_bad_inputs(fn):
         (dict(x1=torch.tensor([[1.0, float("nan"), 0.0]]), depth=2), ValueError, "x1 contains NaN"),
         (dict(x1=x, x2=torch.randn(2, 5), depth=2), ValueError, "x2 has 5 features but x1 has 3"),
         (dict(x1=x, depth=0), ValueError, "depth must be >= 1"),
-        (dict(x1=x, depth=2.0), TypeError, "depth must be an integer"),
+        (dict(x1=x, depth=2.5), TypeError, "depth must be an integer"),
         (dict(x1=x, depth=True), TypeError, "depth must be an integer"),
         (dict(x1=x, depth=2, weight_var=-1.0), ValueError, "weight_var must be > 0"),
         (dict(x1=x, depth=2, bias_var=-0.1), ValueError, "bias_var must be >= 0"),
