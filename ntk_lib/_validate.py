@@ -4,8 +4,8 @@ Every public function of ``ntk_lib`` funnels its inputs through these helpers, b
 work, so that bad input fails early with an error naming the argument the caller passed, instead
 of surfacing later as a NaN, a zero, or a shape error deep inside a kernel recursion.
 
-Rules
------
+.. rubric:: Rules
+
 * **Integers** (:func:`check_int`): Python and NumPy integers, 0-d integer tensors and integral
   floats such as ``3.0`` are accepted; ``bool`` and non-integral numbers are refused.
 * **Reals** (:func:`check_real`): Python/NumPy reals and 0-d tensors; ``bool``, NaN and inf refused.
@@ -48,6 +48,8 @@ __all__ = [
     "row_norms",
     "to_float64",
     "unit_rows",
+    "same_shape",
+    "as_labels",
 ]
 
 _LOW_PRECISION = (torch.float16, torch.bfloat16)
@@ -293,3 +295,38 @@ def unit_rows(x: torch.Tensor) -> torch.Tensor:
     scale, rest = row_norms(x)
     safe = torch.where(scale > 0, scale, torch.ones_like(scale))
     return (x / safe[:, None]) / rest[:, None]
+
+
+def same_shape(a, b, name_a: str, name_b: str, *, ndim=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Two arrays of one shape, as float64 tensors on ``a``'s device (the pairs of metrics and drifts)."""
+    a = as_tensor(a, name_a, ndim=ndim, dtype=torch.float64)
+    b = as_tensor(b, name_b, ndim=ndim, dtype=torch.float64, device=a.device)
+    if a.shape != b.shape:
+        raise ValueError(f"{name_a} and {name_b} must have the same shape, got {tuple(a.shape)} and {tuple(b.shape)}")
+    return a, b
+
+
+def as_labels(labels, name: str, n: int, n_classes: int, device) -> torch.Tensor:
+    """Class indices ``[n]`` in ``[0, n_classes)``: integer tensors, arrays or lists (any integer
+    dtype); ``bool`` and fractional values refused."""
+    if torch.is_tensor(labels):
+        t = labels.detach()
+    else:
+        try:
+            arr = np.asarray(labels)
+        except (TypeError, ValueError) as err:
+            raise TypeError(f"{name} must be integer class indices") from err
+        if arr.dtype.kind not in "iuf":
+            raise TypeError(f"{name} must be integer class indices, got dtype {arr.dtype}")
+        t = torch.as_tensor(arr)
+    if t.dtype == torch.bool or t.is_complex():
+        raise TypeError(f"{name} must be integer class indices, got dtype {t.dtype}")
+    if t.is_floating_point():
+        if not bool(torch.isfinite(t).all()) or bool((t != torch.round(t)).any()):
+            raise TypeError(f"{name} must be integer class indices, got non-integral values")
+    t = t.to(torch.long)
+    if t.shape != (n,):
+        raise ValueError(f"{name} must be [{n}], got shape {tuple(t.shape)}")
+    if int(t.min()) < 0 or int(t.max()) >= n_classes:
+        raise ValueError(f"{name} must lie in [0, {n_classes}), got range [{int(t.min())}, {int(t.max())}]")
+    return t.to(device)

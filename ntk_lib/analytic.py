@@ -495,7 +495,7 @@ def relu_ntk(
             ``normalized=True``, which is exact at any depth. Inputs of any magnitude (``1e-200`` to
             ``1e200``) are scaled before their norms are taken.
         block_elems: pairs per block; extra memory is about ``100 * block_elems`` bytes. Default:
-            :data:`DEFAULT_BLOCK_ELEMS` on the CPU (cache-sized), on a GPU a quarter of the free
+            ``DEFAULT_BLOCK_ELEMS`` on the CPU (cache-sized), on a GPU a quarter of the free
             memory (:func:`ntk_lib.device.memory_budget_bytes`).
 
     Returns:
