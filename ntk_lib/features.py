@@ -63,7 +63,10 @@ def drift_stats(h0, ht) -> DriftStats:
     l2 = (linf * rest).cpu().numpy()
     ratio = rest.cpu().numpy()
     linf = linf.cpu().numpy()
-    sd = (lambda a: float(a.std(ddof=1)) if a.size > 1 else 0.0)  # noqa: E731
+    def sd(a):  # scaled first: the squares of 1e200-sized drifts must not overflow
+        top = float(abs(a).max())
+        return float((a / top).std(ddof=1)) * top if a.size > 1 and top > 0 else 0.0
+
     return DriftStats(float(l2.mean()), sd(l2), float(linf.mean()), sd(linf), float(ratio.mean()), sd(ratio))
 
 
