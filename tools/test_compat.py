@@ -67,11 +67,15 @@ def minimum_pins() -> list[str]:
 
 
 def find_python(version: str) -> str:
-    for name in (f"python{version}",):
-        exe = shutil.which(name)
-        if exe:
-            return exe
-    raise SystemExit(f"python{version} not found on PATH (needed for the compatibility run; pyenv or apt can install it)")
+    """``python3.N`` from PATH, or from pyenv's versions when PATH has only pyenv's shim for it."""
+    candidates = [shutil.which(f"python{version}")]
+    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    candidates += sorted(pyenv_root.glob(f"versions/{version}.*/bin/python{version}"), reverse=True)
+    for exe in filter(None, candidates):
+        probe = subprocess.run([str(exe), "-c", "import sys; print(sys.version_info[:2])"], capture_output=True, text=True)
+        if probe.returncode == 0:
+            return str(exe)
+    raise SystemExit(f"python{version} not found (needed for the compatibility run; pyenv or apt can install it)")
 
 
 @dataclass
