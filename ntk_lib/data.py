@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
-import numbers
 from typing import NamedTuple
 
 import torch
+
+from ._validate import as_tensor, check_int, check_positive, check_real, row_norms, unit_rows
 
 __all__ = [
     "sphere",
@@ -27,21 +28,37 @@ __all__ = [
 
 
 def _check_n(n, name="n"):
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+    n = check_int(n, name)
+    if n < 1:
         raise ValueError(f"{name} must be a positive integer, got {n!r}")
-    return int(n)
+    return n
+
+
+def _generator(seed) -> torch.Generator:
+    return torch.Generator().manual_seed(check_int(seed, "seed", minimum=0))
+
+
+def _check_dtype(dtype) -> torch.dtype:
+    if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
+        raise TypeError(f"dtype must be a floating torch.dtype, got {dtype!r}")
+    return dtype
 
 
 def sphere(n: int, dim: int, *, seed: int = 0, dtype: torch.dtype = torch.float64) -> torch.Tensor:
     """``n`` points drawn uniformly on the unit sphere :math:`S^{dim-1}` (normalized Gaussians)."""
     n, dim = _check_n(n), _check_n(dim, "dim")
-    g = torch.Generator().manual_seed(seed)
+    dtype = _check_dtype(dtype)
+    g = _generator(seed)
     x = torch.randn(n, dim, generator=g, dtype=torch.float64)
     return (x / x.norm(dim=1, keepdim=True)).to(dtype)
 
 
 def circle_points(angles: torch.Tensor) -> torch.Tensor:
-    """Points :math:`(\\cos\\theta, \\sin\\theta)` for angles ``[n]``: ``[n, 2]``."""
+    """Points :math:`(\\cos\\theta, \\sin\\theta)` for angles ``[n]``: ``[n, 2]`` (float64 for
+    integer or list input, float32 for float16/bfloat16)."""
+    angles = as_tensor(angles, "angles", ndim=1)
+    if angles.dtype in (torch.float16, torch.bfloat16):
+        angles = angles.float()
     return torch.stack([torch.cos(angles), torch.sin(angles)], dim=1)
 
 
@@ -50,8 +67,9 @@ def circle(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Angles in :math:`[0, 2\\pi)`, sorted (uniform random, or an even grid) and their points."""
     n = _check_n(n)
+    dtype = _check_dtype(dtype)
     if random:
-        g = torch.Generator().manual_seed(seed)
+        g = _generator(seed)
         angles = torch.sort(torch.rand(n, generator=g, dtype=torch.float64) * 2 * math.pi).values
     else:
         angles = torch.arange(n, dtype=torch.float64) * (2 * math.pi / n)
@@ -59,21 +77,24 @@ def circle(
 
 
 def to_sphere(x) -> torch.Tensor:
-    """Project the rows of ``x`` onto the unit sphere (the canonical projection of SCF §4, case b)."""
-    from ._validate import as_tensor
+    """Project the rows of ``x`` onto the unit sphere (the canonical projection of SCF §4, case b).
 
+    Rows are scaled before their norms are taken, so any magnitude (``1e-200`` to ``1e200``, or
+    large float16 values) projects exactly; float16/bfloat16 input is returned as float32,
+    integers as float64."""
     x = as_tensor(x, "x", ndim=2)
-    norms = x.norm(dim=1, keepdim=True)
-    if bool((norms == 0).any()):
-        raise ValueError("x has an all-zero row, which has no direction on the sphere")
-    return x / norms
+    scale, _ = row_norms(x)
+    if bool((scale == 0).any()):
+        raise ValueError(f"x has an all-zero row (row {int(torch.argmin(scale))}), which has no direction on the sphere")
+    return unit_rows(x)
 
 
 def unit_interval(n: int, *, random: bool = False, seed: int = 0, dtype: torch.dtype = torch.float64) -> torch.Tensor:
     """``n`` points of :math:`[0, 1)` as a column ``[n, 1]``: the even grid :math:`j/n`, or sorted uniform draws."""
     n = _check_n(n)
+    dtype = _check_dtype(dtype)
     if random:
-        g = torch.Generator().manual_seed(seed)
+        g = _generator(seed)
         x = torch.sort(torch.rand(n, generator=g, dtype=torch.float64)).values
     else:
         x = torch.arange(n, dtype=torch.float64) / n
@@ -85,9 +106,9 @@ def sum_of_sines(x, freqs, amps=None, phases=None) -> torch.Tensor:
 
     ``freqs`` are the :math:`k_j` (cycles per unit length); ``amps`` default to 1, ``phases`` to 0.
     """
-    from ._validate import as_tensor
-
     x = as_tensor(x, "x", ndim=(1, 2))
+    if x.dtype in (torch.float16, torch.bfloat16):
+        x = x.float()
     if x.ndim == 2:
         if x.shape[1] != 1:
             raise ValueError(f"x must be [n] or [n, 1] (one input dimension), got shape {tuple(x.shape)}")
@@ -246,7 +267,7 @@ def synthetic_corpus(
     sentence_length = _check_n(sentence_length, "sentence_length")
     if n_topics > vocab_size:
         raise ValueError(f"n_topics ({n_topics}) cannot exceed vocab_size ({vocab_size})")
-    g = torch.Generator().manual_seed(seed)
+    g = _generator(seed)
     zipf = 1.0 / torch.arange(1, vocab_size + 1, dtype=torch.float64)
     topic = torch.arange(vocab_size) % n_topics
     in_topic = [zipf * (topic == k) for k in range(n_topics)]
@@ -314,11 +335,9 @@ class Task(NamedTuple):
 def gaussian_mixture(n: int, *, classes: int = 5, dim: int = 2, spread: float = 1.0, seed: int = 0):
     """``n`` points of ``classes`` isotropic Gaussians (standard deviation ``spread``) whose means are
     drawn from :math:`\\mathcal N(0, 4I)`; returns ``(x [n, dim], labels [n])``."""
-    from ._validate import check_positive
-
     n, classes, dim = _check_n(n), _check_n(classes, "classes"), _check_n(dim, "dim")
     spread = check_positive(spread, "spread")
-    g = torch.Generator().manual_seed(seed)
+    g = _generator(seed)
     means = 2.0 * torch.randn(classes, dim, generator=g, dtype=torch.float64)
     labels = torch.randint(classes, (n,), generator=g)
     x = means[labels] + spread * torch.randn(n, dim, generator=g, dtype=torch.float64)
@@ -329,7 +348,7 @@ BENCHMARKS = ("sines", "mixture", "iris", "wine", "diabetes", "boston")
 
 
 def _split(x, y, test_fraction, seed):
-    g = torch.Generator().manual_seed(seed)
+    g = _generator(seed)
     perm = torch.randperm(x.shape[0], generator=g)
     n_test = max(1, int(round(test_fraction * x.shape[0])))
     return perm[n_test:], perm[:n_test]
@@ -345,14 +364,17 @@ def benchmark_task(name: str, *, seed: int = 0, test_fraction: float = 0.3, n: i
     """
     if name not in BENCHMARKS:
         raise ValueError(f"name must be one of {BENCHMARKS}, got {name!r}")
-    if not 0.0 < float(test_fraction) < 1.0:
+    test_fraction = check_real(test_fraction, "test_fraction")
+    if not 0.0 < test_fraction < 1.0:
         raise ValueError(f"test_fraction must lie in (0, 1), got {test_fraction!r}")
+    seed = check_int(seed, "seed", minimum=0)
+    n = _check_n(n)
     kind, n_classes = "regression", 0
     if name == "sines":
-        x = torch.rand(_check_n(n), 1, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+        x = torch.rand(n, 1, generator=_generator(seed), dtype=torch.float64)
         y = sum_of_sines(x, [1, 3, 7, 12])
     elif name == "mixture":
-        x, y = gaussian_mixture(_check_n(n), seed=seed)
+        x, y = gaussian_mixture(n, seed=seed)
         kind, n_classes = "classification", 5
     elif name in ("iris", "wine", "diabetes"):
         from sklearn import datasets
