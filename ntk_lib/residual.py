@@ -15,6 +15,8 @@ For an :class:`ntk_lib.models.NTKECRN` with blocks :math:`h_{l+1} = h_l + m_l\al
 
   by exact enumeration. It is *not* the kernel of the eval-mode network, which replaces :math:`m_l` by its
   mean :math:`1-p_l` inside the network and is therefore the network with scales :math:`\alpha_l(1-p_l)`;
+* :func:`ecrn_kernel` is the infinite-width NNGP and NTK of the model's architecture (its Fourier
+  matrix, scales, drop probabilities, bias variance and activation), from :mod:`ntk_lib.layers`;
 * :func:`partial_ntk` is the contribution of a subset of parameters (e.g. one block's :math:`W_l, b_l`),
   :math:`\Theta^{(S)} = \sum_{p\in S}\partial_p f\,\partial_p f^\top`; the contributions of a partition of
   the parameters add up to the NTK.
@@ -29,9 +31,20 @@ import numbers
 import torch
 from torch import nn
 
+from . import layers as _layers
+from ._modules import fourier_embedding
 from .empirical import empirical_ntk
 
-__all__ = ["with_masks", "MaskedResidual", "mask_configurations", "mask_expected_ntk", "partial_ntk", "block_parameters"]
+__all__ = [
+    "with_masks",
+    "MaskedResidual",
+    "mask_configurations",
+    "mask_expected_ntk",
+    "partial_ntk",
+    "block_parameters",
+    "ecrn_architecture",
+    "ecrn_kernel",
+]
 
 _MAX_ENUM_BLOCKS = 16
 
@@ -44,19 +57,27 @@ class MaskedResidual(nn.Module):
 
     def __init__(self, model: nn.Module, masks, alphas):
         super().__init__()
-        self.net = model
+        # the model's layers are registered, not the model itself: the model draws masks in training
+        # mode, this view never does, and kernel code refuses modules that draw
+        self._model = (model,)
+        self.fourier, self.input, self.blocks, self.readout = model.fourier, model.input, model.blocks, model.readout
         self.masks = [float(m) for m in masks]
         self.alphas = [float(a) for a in alphas]
 
+    @property
+    def net(self) -> nn.Module:
+        """The wrapped NTK-ECRN."""
+        return self._model[0]
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        net = self.net
-        if net.fourier is not None:
-            x = net.fourier(x)
-        h = net.input(x)
-        for m, a, block in zip(self.masks, self.alphas, net.blocks):
+        if self.fourier is not None:
+            x = self.fourier(x)
+        h = self.input(x)
+        act = self.net.activation.fn
+        for m, a, block in zip(self.masks, self.alphas, self.blocks):
             if m != 0.0:
-                h = h + (m * a) * net.activation.fn(block(h))
-        out = net.readout(h)
+                h = h + (m * a) * act(block(h))
+        out = self.readout(h)
         return out.squeeze(-1) if out.shape[-1] == 1 else out
 
 
@@ -149,3 +170,48 @@ def partial_ntk(model: nn.Module, x1, x2=None, *, params, batch_size=None) -> to
     finally:
         for p, f in zip(all_params, flags):
             p.requires_grad_(f)
+
+
+def ecrn_architecture(model: nn.Module, alphas=None) -> _layers.Serial:
+    r"""The :mod:`ntk_lib.layers` architecture of an NTK-ECRN ``model`` *after* its Fourier embedding:
+    ``serial(Dense(n, 1, 0), Residual(serial(Dense(n, 1, b), Activation(sigma)), alpha_l, p_l) x L,
+    Dense(k, 1, 0))``, with the model's :math:`b`, :math:`\sigma`, :math:`p_l` and scales :math:`\alpha_l`
+    (or ``alphas``). Its input is :math:`\varphi(x)` (``model.fourier(x)``, or :math:`x` without Fourier
+    features): the first Dense then gives :math:`\Sigma^{(0)} = \varphi(x)^\top\varphi(x')/2m`, the
+    model's :math:`h_0 = W_{in}\varphi(x)/\sqrt{2m}`. NTK parameterization only."""
+    _check_model(model)
+    L = len(model.blocks)
+    alphas = model.alphas if alphas is None else _per_block(alphas, L, "alphas", low=0.0)
+    width = model.input.weight.shape[0]
+    if model.input.mult_w == 1.0 and model.input.weight.shape[1] > 1:
+        raise ValueError("ecrn_architecture needs a model in the NTK parameterization (parameterization='ntk')")
+    blocks = []
+    for a, q, blk in zip(alphas, model.keep_probs, model.blocks):
+        bias_var = 0.0 if blk.bias is None else blk.mult_b**2
+        branch = _layers.serial(_layers.Dense(width, 1.0, bias_var), _layers.Activation(model.activation))
+        blocks.append(_layers.Residual(branch, alpha=a, drop_prob=1.0 - q))
+    out = model.readout.weight.shape[0]
+    return _layers.serial(_layers.Dense(width, 1.0, 0.0), *blocks, _layers.Dense(out, 1.0, 0.0))
+
+
+def ecrn_kernel(model: nn.Module, x1, x2=None, *, alphas=None, expectation: str | None = None) -> _layers.Kernel:
+    r"""Infinite-width NNGP and NTK (float64, :class:`ntk_lib.layers.Kernel`) of the architecture of the
+    NTK-ECRN ``model``, with the model's own Fourier matrix :math:`B` (:func:`ecrn_architecture`). For
+    blocks :math:`h_{l+1} = h_l + a_l\sigma(u_l)` it runs :math:`T_{l+1} = T_l + a_l^2\dot V(\Sigma_l)\Theta_{u,l}`
+    (the :mod:`ntk_lib.layers` residual rule); :math:`a_l = \alpha_l(1-p_l)` for ``expectation=None``
+    (the eval-mode network), the exact average over the :math:`2^L` mask patterns for
+    ``expectation="masks"``."""
+    arch = ecrn_architecture(model, alphas)
+
+    def embed(x):
+        if x is None:
+            return None
+        if model.fourier is None:
+            return x.double()
+        return fourier_embedding(x.double(), model.fourier.B.to(device=x.device, dtype=torch.float64))
+
+    if not isinstance(x1, torch.Tensor) or x1.ndim != 2:
+        raise ValueError("x1 must be a 2-D tensor [n1, d]")
+    if x2 is not None and (not isinstance(x2, torch.Tensor) or x2.ndim != 2):
+        raise ValueError("x2 must be a 2-D tensor [n2, d] or None")
+    return arch.kernel(embed(x1), embed(x2), expectation=expectation)

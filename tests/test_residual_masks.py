@@ -95,3 +95,46 @@ def test_block_contributions_add_up_and_scale_with_alpha_squared():
         block_parameters(net, 3)
     with pytest.raises(ValueError, match="params"):
         partial_ntk(net, X, params=[torch.nn.Parameter(torch.zeros(1))])
+
+
+def test_views_of_a_training_mode_model_are_deterministic():
+    net = _net(p=0.5)
+    net.train()
+    k = empirical_ntk(with_masks(net), X)  # the view never draws masks, so kernel code accepts it
+    net.eval()
+    torch.testing.assert_close(k, empirical_ntk(with_masks(net), X))
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_ecrn_kernel_is_the_wide_network_limit(activation):
+    from ntk_lib.residual import ecrn_kernel
+
+    x = X[:6]
+    errs = []
+    for width in (128, 2048):
+        e = []
+        for seed in range(3):
+            net = NTKECRN(2, width, 3, fourier_sigma=1.0, alpha=0.7, activation=activation, seed=seed, dtype=torch.float64)
+            k = ecrn_kernel(net, x).ntk
+            e.append(float((empirical_ntk(net, x) - k).norm() / k.norm()))
+        errs.append(sum(e) / len(e))
+    assert errs[1] < 0.1
+    assert errs[1] < 0.5 * errs[0]  # width 16x: the fluctuation falls ~4x
+
+
+def test_ecrn_kernel_masks_and_eval_mode():
+    from ntk_lib.residual import ecrn_kernel
+
+    net = _net(p=0.5, blocks=3)
+    x = X[:5]
+    k_eval = ecrn_kernel(net, x).ntk
+    # eval mode is the network with scales alpha (1 - p), and no drops
+    net0 = _net(p=0.0, blocks=3)  # same seed: same B and parameters, no stochastic depth
+    torch.testing.assert_close(k_eval, ecrn_kernel(net0, x, alphas=[a * 0.5 for a in net.alphas]).ntk)
+    # the expectation over masks: the probability-weighted sum of the kernels of the 2^3 patterns
+    k_exp = ecrn_kernel(net, x, expectation="masks").ntk
+    total = sum(prob * ecrn_kernel(net0, x, alphas=[a * m for a, m in zip(net.alphas, ms)]).ntk for ms, prob in mask_configurations(net.keep_probs))
+    torch.testing.assert_close(k_exp, total)
+    assert not torch.allclose(k_exp, k_eval, rtol=1e-3)
+    with pytest.raises(ValueError, match="x1"):
+        ecrn_kernel(net, x[0])
