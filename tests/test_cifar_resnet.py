@@ -32,6 +32,10 @@ def test_loader_shapes_range_and_subset(cache):
         assert hit.numel() >= 1 and int(ya[hit[0, 0]]) == int(lab)
     xt, _ = load_cifar10(None, split="test", cache_dir=cache)
     assert xt.shape == (17, 3, 32, 32)
+    with pytest.raises(TypeError, match="seed"):
+        load_cifar10(20, seed=True, cache_dir=cache)
+    with pytest.raises((TypeError, ValueError), match="seed"):
+        load_cifar10(20, seed=1.5, cache_dir=cache)
 
 
 def test_loader_pixel_layout(tmp_path):
