@@ -63,7 +63,14 @@ from ntk_lib.metrics import accuracy, cross_entropy, mse
 from ntk_lib.models import MLP, NTKECRN
 from ntk_lib.notebook import glue, setup
 from ntk_lib.plotting import COLORS
-from ntk_lib.residual import block_parameters, ecrn_kernel, mask_configurations, mask_expected_ntk, partial_ntk, with_masks
+from ntk_lib.residual import (
+    block_parameters,
+    ecrn_kernel,
+    mask_configurations,
+    mask_expected_ntk,
+    partial_ntk,
+    with_masks,
+)
 from ntk_lib.resnet import ResNet18, TabularResNet
 from ntk_lib.stability import LOSS_CURVATURE, check_loss_curve, stable_lr, top_eigenvalue
 from ntk_lib.training import kernel_log, log_spaced_steps, progress_bar, train_gd
