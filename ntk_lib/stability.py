@@ -115,6 +115,9 @@ class CurveCheck(NamedTuple):
     n_steps: int  #: number of steps (len(losses) - 1)
     peak_ratio: float  #: max loss / first loss
     final_ratio: float  #: last loss / first loss
+    #: largest excursion above the lowest loss reached so far, :math:`\max_k L_k/\min_{j\le k}L_j - 1`
+    #: (0 for a monotone curve): how large the rises are, where ``n_rises`` says how many
+    max_rebound: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -148,8 +151,10 @@ def check_loss_curve(losses, *, blowup: float = 2.0, max_rise_fraction: float = 
         cut = int(np.argmax(~np.isfinite(v)))
         w = v[:cut]
         rises = int(np.sum(w[1:] > w[:-1] * (1 + rtol)))
-        return CurveCheck(True, rises > max_rise_fraction * max(v.size - 1, 1), rises, v.size - 1, math.inf, math.inf)
+        return CurveCheck(True, rises > max_rise_fraction * max(v.size - 1, 1), rises, v.size - 1, math.inf, math.inf, math.inf)
     rises = int(np.sum(v[1:] > v[:-1] * (1 + rtol)))
     peak, final = float(v.max() / l0), float(v[-1] / l0)
+    low = np.maximum(np.minimum.accumulate(v), np.finfo(float).tiny)
+    rebound = float(np.max(v / low) - 1.0)
     diverged = bool(peak > blowup or final >= 1.0)
-    return CurveCheck(diverged, bool(rises > max_rise_fraction * (v.size - 1)), rises, v.size - 1, peak, final)
+    return CurveCheck(diverged, bool(rises > max_rise_fraction * (v.size - 1)), rises, v.size - 1, peak, final, rebound)

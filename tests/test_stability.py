@@ -92,6 +92,10 @@ def test_check_loss_curve_oscillation_and_nonfinite():
     zigzag[1::2] *= 1.2  # the loss rises on every other step while the trend falls
     c = check_loss_curve(zigzag)
     assert c.oscillating and not c.diverged and c.n_rises > 20
+    assert check_loss_curve(down).max_rebound == 0.0
+    # zigzag[2k+1] = 1.2 down[2k+1] against the running minimum down[2k]: the largest ratio is at the start
+    assert c.max_rebound == pytest.approx(1.2 * down[1] / down[0] - 1.0)
+    assert check_loss_curve([4.0, 1.0, 1.5, 0.5]).max_rebound == pytest.approx(0.5)
     c = check_loss_curve([1.0, 0.5, math.inf, math.nan])
     assert c.diverged and c.peak_ratio == math.inf
     assert check_loss_curve([1.0, 0.9, 1.1]).diverged  # ends above its start
