@@ -932,7 +932,7 @@ plt.show()
 # The deterministic flagged runs are: {glue:text}`ch5_audit_det_list`. None of these rises grows into a
 # divergence, unlike a step past the bound (exercise {ref}`ex-ch5-lr`); a deterministic run can still
 # rise because $\eta c\lambda_{\max}(\Theta) < 2$ guarantees a falling loss only for the linearized
-# model, and the kernels of §5.2 move by up to {glue:text}`ch5_sweep_move_mlp:.2f` of their norm. The margin is at most {glue:text}`ch5_audit_r0:.2f` at the start; at
+# model, and the MLP kernel of §5.2 moves by {glue:text}`ch5_sweep_move_mlp:.2f` of its norm during training. The margin is at most {glue:text}`ch5_audit_r0:.2f` at the start; at
 # the end it is at most {glue:text}`ch5_audit_rT:.2f` (the kernel grows during training, the step does
 # not); it ends above 1 in {glue:text}`ch5_audit_big_end` runs ({glue:text}`ch5_audit_big_end_models`):
 # {glue:text}`ch5_audit_big_end_why`. Every flagged run is listed above and drawn below, and none is dropped from the
