@@ -998,7 +998,9 @@ print({a: (round(v["margin"], 3), v["diverged"]) for a, v in ex_lr.items()})
 # {glue:text}`ch5_ex_nngp_per_block:.2f`. The NTK grows faster than the NNGP because every block adds
 # its own parameters' term *and* multiplies the gradients of all the layers below through
 # $\partial h_{l+1}/\partial h_l = I + \alpha\,\mathrm{diag}(\sigma')W/\sqrt n$. With
-# $\alpha_l = 1/\sqrt L$ the factor per block is {glue:text}`ch5_ex_ntk_per_block_sqrt:.2f`.
+# $\alpha_l = 1/\sqrt L$ the factor per block is {glue:text}`ch5_ex_ntk_per_block_sqrt:.2f`. The
+# infinite-width kernel of §5.3 gives the same picture: {glue:text}`ch5_inf_per_block:.2f` per block at
+# $\alpha = 1$, from $T_{l+1} = T_l + \alpha^2\dot V(\Sigma_l)(\Sigma_l + T_l)$.
 # ```python
 # per_block = {s: (init[(s, Lmax)] / init[(s, L0)]) ** (1 / (Lmax - L0)) for s in ("constant", "1/sqrt(L)")}
 # ```
