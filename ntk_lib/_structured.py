@@ -46,10 +46,10 @@ class LinearForm:
 
 def _scaled_linear_classes() -> list[type]:
     """ntk_lib's own NTK-parameterized linear layers (looked up lazily: ``models`` imports this package)."""
-    from . import models
+    from . import _modules, models
 
-    cls = getattr(models, "_ScaledLinear", None)
-    return [cls] if cls is not None else []
+    found = (getattr(models, "_ScaledLinear", None), getattr(_modules, "ScaledLinear", None))
+    return [cls for cls in dict.fromkeys(found) if cls is not None]
 
 
 def linear_form(m: torch.nn.Module) -> tuple | None:

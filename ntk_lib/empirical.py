@@ -215,8 +215,8 @@ def empirical_ntk(
             (``n`` × (fan-in + ``k`` × fan-out) numbers per layer and use).
         method: ``"structured"``, ``"jacobian"``, ``"ntk_vp"`` (module docstring) or ``"auto"``.
             *Recognised linear layers* are ``torch.nn.Linear`` and ntk_lib's NTK-parameterized
-            linear layers (``models.MLP``, ``models.NTKECRN``), with their own forward and their own,
-            untied parameters. ``"structured"`` uses the per-layer form for the trainable parameters
+            linear layers (those of ``models.MLP``, ``models.NTKECRN`` and ``layers.Dense`` builds),
+            with their own forward and their own, untied parameters. ``"structured"`` uses the per-layer form for the trainable parameters
             of these layers and the Jacobian for all others; it raises ``ValueError`` when no
             trainable parameter lies in a recognised linear layer. A recognised layer also falls back
             to the Jacobian when, in the first block, one of its calls does not have the samples on

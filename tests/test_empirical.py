@@ -11,7 +11,9 @@ from torch import nn
 from ntk_lib import empirical as emp
 from ntk_lib.analytic import relu_ntk
 from ntk_lib.empirical import empirical_ntk
+from ntk_lib import layers as L
 from ntk_lib.models import MLP, NTKECRN, FourierFeatures
+from ntk_lib.resnet import BasicBlock, TabularResNet
 
 METHODS = ("structured", "jacobian", "ntk_vp")
 MODES = ("full", "trace", "diagonal")
@@ -130,6 +132,32 @@ def fourier_mlp():
     return nn.Sequential(FourierFeatures(3, 8, 1.5, seed=0, dtype=F64), MLP(16, 24, 3, out_features=2, bias_var=0.1, seed=1, dtype=F64))
 
 
+def layers_build():
+    """An ``ntk_lib.layers`` architecture with Fourier features, a residual block and two outputs."""
+    net = L.serial(
+        L.FourierFeatures(6, 1.0, seed=0),
+        L.Dense(16, weight_var=2.0, bias_var=0.05),
+        L.Relu(),
+        L.Residual(L.serial(L.Dense(16, bias_var=0.05), L.Relu()), alpha=0.5, drop_prob=0.3),
+        L.Dense(2, bias_var=0.05),
+    )
+    return net.build(in_features=3, seed=0, dtype=F64).eval()
+
+
+class ConvResNet(nn.Module):
+    """ResNet-ish: a convolutional stem, one basic block (batch normalization, eval mode), a linear head."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(1, 4, 3, padding=1)
+        self.block = BasicBlock(4, 4)
+        self.head = nn.Linear(4, 2)
+
+    def forward(self, x):
+        h = self.block(torch.relu(self.stem(x.view(x.shape[0], 1, 1, 3).expand(-1, 1, 3, 3))))
+        return self.head(h.mean(dim=(2, 3)))
+
+
 MODELS = {
     "sequential": lambda: nn.Sequential(nn.Linear(3, 16), nn.ReLU(inplace=True), nn.Linear(16, 16), nn.Tanh(), nn.Linear(16, 2)),
     "mlp_standard": lambda: MLP(3, 16, 3, out_features=2, parameterization="standard", bias_var=0.3, seed=0, dtype=F64),
@@ -141,6 +169,9 @@ MODELS = {
     "fourier_mlp": fourier_mlp,
     "residual": lambda: Residual(16),
     "layer_norm": layer_norm_net,
+    "layers_build": layers_build,
+    "tabular_resnet_layer_norm": lambda: TabularResNet(3, 8, 2, out_features=2, norm="layer", seed=0).eval(),
+    "conv_resnet": lambda: ConvResNet().eval(),
 }
 
 
@@ -159,7 +190,7 @@ def test_structured_equals_jacobian_on_course_models(name):
                 assert rel_err(got, reduce(ref if ref.ndim == 4 else ref[..., None, None], mode)) < 1e-10, (mode, bs)
 
 
-@pytest.mark.parametrize("name", ["sequential", "mlp_mup", "ntkecrn_eval", "fourier_mlp", "residual"])
+@pytest.mark.parametrize("name", ["sequential", "mlp_mup", "ntkecrn_eval", "fourier_mlp", "residual", "layers_build"])
 def test_linear_models_need_no_jacobian(name, monkeypatch):
     torch.manual_seed(0)
     model = MODELS[name]().double()
@@ -237,6 +268,13 @@ def test_structured_with_convolutions_falls_back_for_them():
     ref = hand_jacobian_ntk(model, x, x)
     for method in ("auto", "structured", "jacobian", "ntk_vp"):
         assert rel_err(empirical_ntk(model, x, method=method), ref) < 1e-10, method
+    resnet = ConvResNet().double().eval()
+    x1, x2 = torch.randn(5, 3, dtype=F64), torch.randn(3, 3, dtype=F64)
+    ref = hand_jacobian_ntk(resnet, x1, x2)
+    for method in ("auto", "structured", "jacobian", "ntk_vp"):
+        for mode in MODES:
+            got = empirical_ntk(resnet, x1, x2, method=method, mode=mode, batch_size=2)
+            assert rel_err(got, reduce(ref, mode)) < 1e-10, (method, mode)
 
 
 # --- the model is left alone; frozen parameters; inputs --------------------------------------
