@@ -127,7 +127,9 @@ def _jacobian_contract(j1: list[torch.Tensor], j2: list[torch.Tensor], mode: str
         )
         return out.view(b1, k, b2, k)
     if mode == "trace":
-        return _gemm_sum([j.reshape(b1, -1) for j in j1], [j.reshape(b2, -1) for j in j2], symmetric=symmetric, per_sample=1)
+        return _gemm_sum(
+            [j.reshape(b1, -1) for j in j1], [j.reshape(b2, -1) for j in j2], symmetric=symmetric, per_sample=1
+        )
     out = torch.zeros(k, b1, b2, dtype=j1[0].dtype, device=j1[0].device)
     for ja, jb in zip(j1, j2):
         out.baddbmm_(ja.transpose(0, 1), jb.permute(1, 2, 0))

@@ -9,9 +9,9 @@ import torch
 from torch import nn
 
 from ntk_lib import empirical as emp
+from ntk_lib import layers as L
 from ntk_lib.analytic import relu_ntk
 from ntk_lib.empirical import empirical_ntk
-from ntk_lib import layers as L
 from ntk_lib.models import MLP, NTKECRN, FourierFeatures
 from ntk_lib.resnet import BasicBlock, TabularResNet
 
@@ -31,7 +31,9 @@ def hand_jacobian_ntk(model, x1, x2):
             per_out = []
             for a in range(out.shape[0]):
                 grads = torch.autograd.grad(out[a], params, retain_graph=True, allow_unused=True)
-                per_out.append(torch.cat([(torch.zeros_like(p) if g is None else g).reshape(-1) for g, p in zip(grads, params)]))
+                per_out.append(
+                    torch.cat([(torch.zeros_like(p) if g is None else g).reshape(-1) for g, p in zip(grads, params)])
+                )
             rows.append(torch.stack(per_out))
         return torch.stack(rows)  # [n, k, P]
 
@@ -129,7 +131,9 @@ def layer_norm_net():
 
 
 def fourier_mlp():
-    return nn.Sequential(FourierFeatures(3, 8, 1.5, seed=0, dtype=F64), MLP(16, 24, 3, out_features=2, bias_var=0.1, seed=1, dtype=F64))
+    return nn.Sequential(
+        FourierFeatures(3, 8, 1.5, seed=0, dtype=F64), MLP(16, 24, 3, out_features=2, bias_var=0.1, seed=1, dtype=F64)
+    )
 
 
 def layers_build():
@@ -159,7 +163,9 @@ class ConvResNet(nn.Module):
 
 
 MODELS = {
-    "sequential": lambda: nn.Sequential(nn.Linear(3, 16), nn.ReLU(inplace=True), nn.Linear(16, 16), nn.Tanh(), nn.Linear(16, 2)),
+    "sequential": lambda: nn.Sequential(
+        nn.Linear(3, 16), nn.ReLU(inplace=True), nn.Linear(16, 16), nn.Tanh(), nn.Linear(16, 2)
+    ),
     "mlp_standard": lambda: MLP(3, 16, 3, out_features=2, parameterization="standard", bias_var=0.3, seed=0, dtype=F64),
     "mlp_mup": lambda: MLP(3, 16, 3, out_features=2, parameterization="mup", bias_var=0.3, seed=0, dtype=F64),
     "ntkecrn_eval": lambda: NTKECRN(
@@ -263,7 +269,9 @@ def test_weight_sharing_positions_and_tied_parameters(width):
 
 def test_structured_with_convolutions_falls_back_for_them():
     torch.manual_seed(3)
-    model = nn.Sequential(nn.Conv1d(1, 4, 3), nn.Tanh(), nn.Flatten(), nn.Linear(16, 8), nn.ReLU(), nn.Linear(8, 2)).double()
+    model = nn.Sequential(
+        nn.Conv1d(1, 4, 3), nn.Tanh(), nn.Flatten(), nn.Linear(16, 8), nn.ReLU(), nn.Linear(8, 2)
+    ).double()
     x = torch.randn(6, 1, 6, dtype=F64)
     ref = hand_jacobian_ntk(model, x, x)
     for method in ("auto", "structured", "jacobian", "ntk_vp"):
