@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 import torch
 from torch import nn
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_leaves
 
 from ntk_lib import empirical as emp
 from ntk_lib import layers as L
@@ -440,3 +442,39 @@ def test_runs_on_the_models_device():
         cpu = empirical_ntk(model.cpu(), x, method=method)
         model.cuda()
         assert torch.allclose(k.cpu(), cpu, rtol=1e-4, atol=1e-5)
+
+
+# --- memory ------------------------------------------------------------------------------------
+
+
+class LargestTensor(TorchDispatchMode):
+    """Records the number of elements of the largest tensor any operation produces."""
+
+    def __init__(self):
+        super().__init__()
+        self.largest = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        for t in tree_leaves(out):
+            if isinstance(t, torch.Tensor):
+                self.largest = max(self.largest, t.numel())
+        return out
+
+
+def test_memory_bounds_structured_never_forms_n_by_p_and_jacobian_follows_batch_size():
+    """The structured method's largest tensor is n x width (or the n x n kernel), not n x P; the
+    Jacobian method's is batch_size x k x (largest parameter tensor)."""
+    width, n, k = 128, 48, 3
+    model = MLP(8, width, 4, out_features=k, bias_var=0.1, seed=0)
+    x = torch.randn(n, 8)
+    n_params = sum(p.numel() for p in model.parameters())
+    for mode in MODES:
+        with LargestTensor() as seen:
+            empirical_ntk(model, x, method="structured", mode=mode)
+        # the output [n, n, k, k], or a layer's output gradients [n, k, width]
+        assert seen.largest <= n * k * max(n * k, width) < n * n_params / 20, (mode, seen.largest)
+    for bs in (4, 16):
+        with LargestTensor() as seen:
+            empirical_ntk(model, x, method="jacobian", mode="trace", batch_size=bs)
+        assert seen.largest <= max(n * n, bs * k * width * width), (bs, seen.largest)
