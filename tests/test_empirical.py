@@ -336,6 +336,17 @@ def test_inputs_that_require_grad_and_no_grad_context():
     assert x.grad is None
 
 
+def test_inputs_take_the_models_dtype_and_device():
+    model = MLP(3, 8, 2, out_features=2, seed=0)  # float32
+    x = np.random.default_rng(0).standard_normal((4, 3))  # float64 numpy
+    want = empirical_ntk(model, torch.as_tensor(x, dtype=torch.float32))
+    for given in (x, x.tolist(), torch.as_tensor(x)):
+        for method in METHODS:
+            got = empirical_ntk(model, given, given[:2], method=method, mode="trace")
+            assert got.dtype == torch.float32 and got.device == model.layers[0].weight.device
+            assert torch.allclose(got, want.diagonal(dim1=2, dim2=3).sum(-1)[:, :2], rtol=1e-5, atol=1e-6)
+
+
 def test_eval_mode_dropout_and_batch_norm_are_fine():
     torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(3, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Dropout(0.5), nn.Linear(8, 1)).double()
