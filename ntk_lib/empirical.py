@@ -46,27 +46,59 @@ def _model_device_dtype(model: torch.nn.Module):
     raise ValueError("model has no parameters: its NTK is identically zero")
 
 
-def _check_deterministic(model: torch.nn.Module) -> None:
-    """Refuse layers whose training-mode forward is random or couples the samples of a batch."""
+def _randomness(m: torch.nn.Module, name: str) -> str | None:
+    """Why layer ``m`` is random or couples the samples of a batch in its current mode, or None."""
+    if not m.training:
+        return None
+    where = f"layer {name!r}" if name else "the model"
+    if isinstance(m, torch.nn.modules.dropout._DropoutNd) and m.p > 0:
+        return (
+            f"model is in training mode and {where} is dropout (random): call model.eval() to get "
+            "the NTK of the network at its expectation"
+        )
+    if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+        return (
+            f"model is in training mode and {where} is batch normalization, which couples the samples "
+            "of a batch: call model.eval() to use its running statistics"
+        )
+    if getattr(m, "is_stochastic", False):
+        return (
+            f"model is in training mode and {where} draws random masks (stochastic depth): "
+            "call model.eval() to get the NTK of the network at its expectation"
+        )
+    return None
+
+
+class _Refused(Exception):
+    pass
+
+
+def _check_deterministic(model: torch.nn.Module, x: torch.Tensor) -> None:
+    """Refuse layers whose training-mode forward is random or couples the samples of a batch.
+
+    Only layers that the forward pass calls count (a wrapper may run the parts of a stochastic
+    model without its random forward): a forward pass of one sample with pre-hooks on the suspects
+    finds them before they run."""
+    suspects = {}
     for name, m in model.named_modules():
-        if not m.training:
-            continue
-        where = f"layer {name!r}" if name else "the model"
-        if isinstance(m, torch.nn.modules.dropout._DropoutNd) and m.p > 0:
-            raise ValueError(
-                f"model is in training mode and {where} is dropout (random): call model.eval() to get "
-                "the NTK of the network at its expectation"
-            )
-        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
-            raise ValueError(
-                f"model is in training mode and {where} is batch normalization, which couples the samples "
-                "of a batch: call model.eval() to use its running statistics"
-            )
-        if getattr(m, "is_stochastic", False):
-            raise ValueError(
-                f"model is in training mode and {where} draws random masks (stochastic depth): "
-                "call model.eval() to get the NTK of the network at its expectation"
-            )
+        why = _randomness(m, name)
+        if why is not None:
+            suspects[m] = why
+    if not suspects:
+        return
+
+    def refuse(mod, args):
+        raise _Refused(suspects[mod])
+
+    handles = [m.register_forward_pre_hook(refuse) for m in suspects]
+    try:
+        with torch.no_grad():
+            model(x[:1])
+    except _Refused as err:
+        raise ValueError(str(err)) from None
+    finally:
+        for h in handles:
+            h.remove()
 
 
 # --- layouts -----------------------------------------------------------------------------------
@@ -257,7 +289,7 @@ def empirical_ntk(
     trainable = {k for k, v in model.named_parameters() if v.requires_grad}
     if not trainable:
         raise ValueError("model has no trainable parameters: its NTK is identically zero")
-    _check_deterministic(model)
+    _check_deterministic(model, x1)
 
     forms = _structured.linear_forms(model) if method in ("auto", "structured") else []
     if method == "structured" and not forms:

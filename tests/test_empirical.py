@@ -394,6 +394,18 @@ def test_structured_refuses_a_model_without_linear_layers_and_auto_uses_the_jaco
     assert rel_err(empirical_ntk(model, x), hand_jacobian_ntk(model, x, x)) < 1e-10
 
 
+class UnusedDropout(nn.Module):
+    """Holds a training-mode dropout layer that its forward never calls."""
+
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(3, 1)
+        self.drop = nn.Dropout(0.5)
+
+    def forward(self, x):
+        return self.lin(x)
+
+
 @pytest.mark.parametrize("method", ["auto", *METHODS])
 def test_training_mode_randomness_is_refused(method):
     x = torch.randn(4, 3)
@@ -409,6 +421,8 @@ def test_training_mode_randomness_is_refused(method):
     # training mode without randomness (p = 0, no stochastic depth) is the same network
     plain = nn.Sequential(nn.Linear(3, 8), nn.Dropout(0.0), nn.Linear(8, 1))
     assert empirical_ntk(plain, x, method=method).shape == (4, 4)
+    # only layers the forward calls count
+    assert empirical_ntk(UnusedDropout(), x, method=method).shape == (4, 4)
 
 
 # --- the infinite-width limit ------------------------------------------------------------------
