@@ -239,7 +239,7 @@ def empirical_ntk(
             batch independently. It is not modified: no ``.grad`` is written, parameters are unchanged.
             Only parameters with ``requires_grad=True`` count. Layers that are random or couple the
             samples in training mode (dropout with ``p > 0``, batch normalization, ntk_lib's stochastic
-            depth) must be in eval mode, else ``ValueError``.
+            depth) must be in eval mode when the forward pass calls them, else ``ValueError``.
         x1: inputs ``[n1, *in_shape]``, moved to the model's device and dtype (detached).
         x2: inputs ``[n2, *in_shape]``; ``None`` means ``x1`` (upper blocks only, mirrored).
         batch_size: samples per block (``None``: all). At most this many samples go through one
