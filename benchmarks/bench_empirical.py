@@ -22,7 +22,7 @@ Cases (float32, NTK of the inputs with themselves, ``x2=None``):
    the tutorial's full contraction and its traced einsum.
 3. Width 8192, 3 hidden layers, n = 1000: ntk_lib's structured method completes; its time and peak
    resident memory are printed (goal < 3 GB) next to the size of the Jacobian that the jacobian
-   method would have to hold.
+   method would have to hold (``--nt-wide``: neural-tangents on the same network, one warm call).
 """
 
 from __future__ import annotations
@@ -132,6 +132,7 @@ def main() -> None:
     ap.add_argument("--nt-python", default=os.environ.get("NT_PYTHON"), help="a Python with neural-tangents")
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--cases", default="1,2,3", help="comma-separated cases to run (default: 1,2,3)")
+    ap.add_argument("--nt-wide", action="store_true", help="run neural-tangents on case 3 too (slow)")
     ap.add_argument("--no-pin", action="store_true", help="do not pin the process to one CPU core")
     args = ap.parse_args()
 
@@ -148,7 +149,7 @@ def main() -> None:
     if "2" in cases:
         case_2(args)
     if "3" in cases:
-        case_3()
+        case_3(args)
 
 
 def case_1(args) -> None:
@@ -210,7 +211,7 @@ def case_2(args) -> None:
     print("(the tutorial's diagonal is its full contraction, then the diagonal taken)")
 
 
-def case_3() -> None:
+def case_3(args) -> None:
     wide = mlp(8192, 3, 1)
     xw = torch.randn(1000, 64, generator=torch.Generator().manual_seed(3))
     n_params = sum(p.numel() for p in wide.parameters())
@@ -225,6 +226,14 @@ def case_3() -> None:
         f"{(peak - before) / 1024:.2f} GB); the [1000, {n_params:,}] float32 Jacobian of the jacobian "
         f"method would be {1000 * n_params * 4 / 2**30:.0f} GB"
     )
+    if args.nt_python and args.nt_wide:
+        nt = neural_tangents(args.nt_python, wide, xw, 1)
+        if nt is not None:
+            print(
+                f"neural-tangents STRUCTURED_DERIVATIVES (jit, second call): CPU {nt['cpu_seconds']:.1f} s, wall "
+                f"{nt['seconds']:.1f} s (compile and first call {nt['compile_seconds']:.1f} s), process peak RSS "
+                f"{nt['peak_rss_mb'] / 1024:.2f} GB; ntk_lib / neural-tangents CPU time {dc / nt['cpu_seconds']:.2f}"
+            )
 
 
 if __name__ == "__main__":
