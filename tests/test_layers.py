@@ -33,3 +33,70 @@ def test_composed_relu_mlp_equals_relu_ntk(depth, w, b):
         assert k.ntk.dtype == torch.float64 and k.ntk.shape == ntk.shape
         assert torch.allclose(k.ntk, ntk, rtol=1e-12, atol=0)
         assert torch.allclose(k.nngp, nngp, rtol=1e-12, atol=0)
+
+
+# --------------------------------------------------------------------------- Monte Carlo over widths
+
+WIDTHS = [64, 128, 256, 512, 1024]
+SEEDS = 3
+
+
+def _ecrn_body(n, alphas=(0.7, 0.4, 1.1), drop=0.0, act=L.Relu):
+    """Input layer, then blocks h + alpha relu(W h + b) (branches that end in an activation)."""
+    return [L.Dense(n, 2.0, 0.05)] + [
+        L.Residual(L.serial(L.Dense(n, bias_var=0.1), act()), alpha=a, drop_prob=drop) for a in alphas
+    ]
+
+
+CASES = {
+    "relu": lambda n: [L.Dense(n, 2.0, 0.1), L.Relu(), L.Dense(n, 2.0, 0.1), L.Relu(), L.Dense(1, 2.0, 0.1)],
+    "erf": lambda n: [L.Dense(n, 1.5, 0.2), L.Erf(), L.Dense(n, 1.5, 0.2), L.Erf(), L.Dense(1)],
+    "tanh (quadrature)": lambda n: [L.Dense(n, 1.5), L.Activation(torch.tanh), L.Dense(1, 1.5)],
+    "fourier": lambda n: [L.FourierFeatures(16, 0.7, seed=3), L.Dense(n, 2.0, 0.1), L.Relu(), L.Dense(1)],
+    "residual, dense-ending branch": lambda n: [
+        L.Dense(n, 2.0),
+        L.Relu(),
+        L.Dense(n),
+        L.Residual(L.serial(L.Dense(n, 2.0, 0.1), L.Relu(), L.Dense(n)), alpha=0.8),
+        L.Residual(L.serial(L.Dense(n, 2.0), L.Relu(), L.Dense(n)), alpha=0.5),
+        L.Relu(),
+        L.Dense(1),
+    ],
+    "residual, activation-ending branch": lambda n: [*_ecrn_body(n), L.Dense(1)],
+    "residual, erf-ending branch": lambda n: [*_ecrn_body(n, act=L.Erf), L.Dense(1)],
+    "residual, drop_prob (eval mode)": lambda n: [*_ecrn_body(n, drop=0.3), L.Dense(1)],
+}
+
+
+def _slope(widths, errors):
+    from ntk_lib.fit import loglog_slope
+
+    return loglog_slope(widths, errors)[0]
+
+
+def _rel(a, b):
+    return float((a - b).norm() / b.norm())
+
+
+def _check_rate(errors, widths=WIDTHS):
+    """Errors fall as width^-1/2 (the finite-width fluctuation), with no plateau (a wrong rule would
+    leave an O(1) bias and a slope near 0 at the large widths)."""
+    slope = _slope(widths, errors)
+    assert -0.8 < slope < -0.3, (slope, errors)
+    assert _slope(widths[-3:], errors[-3:]) < -0.25, errors
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_empirical_ntk_converges_to_kernel(case):
+    from ntk_lib.empirical import empirical_ntk
+
+    x = _x(4, 3)
+    exact = L.serial(*CASES[case](8)).kernel(x).ntk
+    errors = []
+    for n in WIDTHS:
+        err = 0.0
+        for seed in range(SEEDS):
+            model = L.serial(*CASES[case](n)).build(3, seed=seed, dtype=torch.float64).eval()
+            err += _rel(empirical_ntk(model, x), exact) / SEEDS
+        errors.append(err)
+    _check_rate(errors)
