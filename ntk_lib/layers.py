@@ -44,7 +44,7 @@ themselves are carried, and activations act on them exactly.
 * An activation :math:`\sigma` of a centred Gaussian :math:`u\sim\mathcal{GP}(0,\Sigma)`:
   :math:`K = V_\sigma(\Sigma)`, :math:`T = \dot V_\sigma(\Sigma)\,\Theta_u`,
   :math:`m(x) = \mathbb E\,\sigma(u(x))` (:mod:`ntk_lib.activations`; ReLU by the arc-cosine map of
-  :func:`ntk_lib.activations.relu_pair`). An activation of a non-Gaussian representation (e.g. two in a
+  ``ntk_lib.activations.relu_pair``). An activation of a non-Gaussian representation (e.g. two in a
   row, or one right after a residual block whose branch ends in an activation) has no closed form here
   and is refused.
 * :class:`Residual`, :math:`h' = h + a\,g(h)` with :math:`a = \alpha\cdot` mask, and a branch :math:`g`
@@ -336,7 +336,7 @@ class Layer:
         root = math.sqrt(len(ks))
         return _finish(Kernel(ks.mean(0), ts.mean(0), ks.std(0) / root, ts.std(0) / root), sym)
 
-    def build(self, in_features: int, seed: int = 0, *, dtype: torch.dtype = torch.float32) -> Network:
+    def build(self, in_features: int, seed: int = 0, *, dtype: torch.dtype = torch.float32) -> nn.Module:
         """A ``torch.nn.Module`` computing this architecture on ``[n, in_features]`` inputs: weights
         :math:`\\mathcal N(0, 1)` drawn from ``seed`` in layer order (NTK parameterization unless a
         Dense layer says otherwise), stochastic-depth masks from a generator seeded ``seed + 1``.
@@ -523,7 +523,7 @@ class Activation(Layer):
 
 class Relu(Activation):
     r"""ReLU: :math:`V = \tfrac12\sqrt{qq'}\,h(\rho)`, :math:`\dot V = \tfrac12h'(\rho)`,
-    :math:`\mathbb E\,\mathrm{relu}(u) = \sqrt{q/2\pi}` (:func:`ntk_lib.activations.relu_pair`)."""
+    :math:`\mathbb E\,\mathrm{relu}(u) = \sqrt{q/2\pi}` (``ntk_lib.activations.relu_pair``)."""
 
     def __init__(self):
         super().__init__("relu")

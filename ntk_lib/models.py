@@ -24,7 +24,7 @@ An :class:`MLP` of ``depth`` linear layers computes, with :math:`a^{(0)} = x`,
   (``MLP.lr_multiplier``). The output starts at :math:`O(n^{-1/2})` and every neuron moves by
   :math:`O(1)` during training (feature learning), where in ``"ntk"`` it moves by :math:`O(n^{-1/2})`.
 
-:class:`ResNet18` (the CIFAR ResNet of :mod:`ntk_lib.resnet`) is re-exported here.
+``ResNet18`` (the CIFAR ResNet of ``ntk_lib.resnet``) is re-exported here.
 """
 
 from __future__ import annotations
@@ -68,8 +68,6 @@ def _linears(module: nn.Module) -> list[ScaledLinear]:
 
 
 class _KernelMixin:
-    architecture: L.Serial
-
     def kernel(self, x1, x2=None, **kwargs) -> L.Kernel:
         """The infinite-width NNGP and NTK of this network's architecture (NTK parameterization):
         ``self.architecture.kernel(x1, x2, **kwargs)``, see :meth:`ntk_lib.layers.Layer.kernel`."""
