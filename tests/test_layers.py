@@ -36,7 +36,7 @@ def test_composed_relu_mlp_equals_relu_ntk(depth, w, b):
 # --------------------------------------------------------------------------- Monte Carlo over widths
 
 WIDTHS = [64, 128, 256, 512, 1024]
-SEEDS = 3
+SEEDS = 6
 
 
 def _ecrn_body(n, alphas=(0.7, 0.4, 1.1), drop=0.0, act=L.Relu):
@@ -76,10 +76,15 @@ def _rel(a, b):
     return float((a - b).norm() / b.norm())
 
 
-def _check_rate(errors, widths=WIDTHS):
+def _check_rate(per_seed, name, widths=WIDTHS):
     """Errors fall as width^-1/2 (the finite-width fluctuation), with no plateau (a wrong rule would
-    leave an O(1) bias and a slope near 0 at the large widths)."""
+    leave an O(1) bias and a slope near 0 at the large widths). ``per_seed`` is [seeds, widths];
+    the fitted slope and its bootstrap 95% interval over seeds are printed (``pytest -s``)."""
+    from ntk_lib.fit import slope_interval
+
+    errors = [sum(col) / len(col) for col in zip(*per_seed)]
     slope = _slope(widths, errors)
+    print(f"\n{name}: error slope {slope_interval(widths, per_seed)} over widths {widths}; errors {errors}")
     assert -0.8 < slope < -0.3, (slope, errors)
     assert _slope(widths[-3:], errors[-3:]) < -0.25, errors
 
@@ -88,13 +93,51 @@ def _check_rate(errors, widths=WIDTHS):
 def test_empirical_ntk_converges_to_kernel(case):
     from ntk_lib.empirical import empirical_ntk
 
-    x = _x(4, 3)
+    x = _x(6, 3)
     exact = L.serial(*CASES[case](8)).kernel(x).ntk
-    errors = []
-    for n in WIDTHS:
-        err = 0.0
-        for seed in range(SEEDS):
-            model = L.serial(*CASES[case](n)).build(3, seed=seed, dtype=torch.float64).eval()
-            err += _rel(empirical_ntk(model, x), exact) / SEEDS
-        errors.append(err)
-    _check_rate(errors)
+    per_seed = [
+        [
+            _rel(empirical_ntk(L.serial(*CASES[case](n)).build(3, seed=seed, dtype=torch.float64).eval(), x), exact)
+            for n in WIDTHS
+        ]
+        for seed in range(SEEDS)
+    ]
+    _check_rate(per_seed, case)
+
+
+def test_relu_kernel_layers_are_the_composed_prefixes():
+    """Layer l of relu_kernel_layers is the kernel of the first l Dense layers of the composed MLP."""
+    from ntk_lib.analytic import relu_kernel_layers
+
+    x = _x(7, 4)
+    layers = relu_kernel_layers(x, depth=5, weight_var=2.0, bias_var=0.2)
+    net = _mlp(5, 2.0, 0.2)
+    for depth in range(1, 6):
+        prefix = L.serial(*net.layers[: 2 * depth - 1]).kernel(x)
+        assert torch.allclose(prefix.nngp, layers.sigma[depth - 1], rtol=1e-12, atol=0)
+        assert torch.allclose(prefix.ntk, layers.theta[depth - 1], rtol=1e-12, atol=0)
+
+
+def _report(widths=(128, 256, 512, 1024, 2048), seeds=8):
+    """The slopes of the closing note, at larger widths and more seeds than the test:
+    ``python tests/test_layers.py``."""
+    from ntk_lib.empirical import empirical_ntk
+    from ntk_lib.fit import slope_interval
+
+    x = _x(6, 3)
+    widths = list(widths)
+    for case, make in CASES.items():
+        exact = L.serial(*make(8)).kernel(x).ntk
+        per_seed = [
+            [
+                _rel(empirical_ntk(L.serial(*make(n)).build(3, seed=s, dtype=torch.float64).eval(), x), exact)
+                for n in widths
+            ]
+            for s in range(seeds)
+        ]
+        mean = [sum(col) / seeds for col in zip(*per_seed)]
+        print(f"{case:36s} slope {slope_interval(widths, per_seed)}  mean rel. error {mean[0]:.3f} -> {mean[-1]:.3f}")
+
+
+if __name__ == "__main__":
+    _report()

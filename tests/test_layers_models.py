@@ -246,3 +246,10 @@ def test_mup_readout_vanishes_with_width_and_has_no_kernel():
     assert arch(64).build(3, seed=0).lr_multiplier == 64.0
     with pytest.raises(ValueError, match="mup"):
         arch(64).kernel(x)
+
+
+def test_resnet18_is_reexported():
+    from ntk_lib import resnet
+    from ntk_lib.models import ResNet18
+
+    assert ResNet18 is resnet.ResNet18
