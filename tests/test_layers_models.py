@@ -253,3 +253,28 @@ def test_resnet18_is_reexported():
     from ntk_lib.models import ResNet18
 
     assert ResNet18 is resnet.ResNet18
+
+
+def test_built_stochastic_depth_draws_masks_in_training_mode_and_uses_expectations_in_eval():
+    from ntk_lib._modules import ResidualBlock
+
+    arch = L.serial(L.Dense(16), L.Residual(L.serial(L.Dense(16), L.Relu()), alpha=0.8, drop_prob=0.3), L.Dense(1))
+    model = arch.build(2, seed=0, dtype=F64)
+    (block,) = [m for m in model.modules() if isinstance(m, ResidualBlock)]
+    x = _x(3)
+    with torch.no_grad():
+        model.eval()
+        eval_out = model(x)
+        block.mask = 0.7
+        assert torch.equal(model(x), eval_out)
+        block.mask = 0.0
+        dropped = model(x)
+        block.mask = 1.0
+        kept = model(x)
+        block.mask = None
+        model.train()
+        outs = [model(x) for _ in range(2000)]
+    n_dropped = sum(bool(torch.equal(o, dropped)) for o in outs)
+    assert all(torch.equal(o, dropped) or torch.equal(o, kept) for o in outs)
+    # binomial(2000, 0.3): sd 20.5, so +-4 sd is +-82
+    assert abs(n_dropped - 600) < 82, n_dropped
