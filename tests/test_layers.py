@@ -63,6 +63,13 @@ CASES = {
     "residual, activation-ending branch": lambda n: [*_ecrn_body(n), L.Dense(1)],
     "residual, erf-ending branch": lambda n: [*_ecrn_body(n, act=L.Erf), L.Dense(1)],
     "residual, drop_prob (eval mode)": lambda n: [*_ecrn_body(n, drop=0.3), L.Dense(1)],
+    # the stream entering the block is a ReLU output (not centred), as in the API's example
+    "residual on a relu stream": lambda n: [
+        L.Dense(n, weight_var=2.0, bias_var=0.05),
+        L.Relu(),
+        L.Residual(L.serial(L.Dense(n, bias_var=0.05), L.Relu()), alpha=0.5),
+        L.Dense(1),
+    ],
 }
 
 
@@ -137,6 +144,32 @@ def _report(widths=(128, 256, 512, 1024, 2048), seeds=8):
         ]
         mean = [sum(col) / seeds for col in zip(*per_seed)]
         print(f"{case:36s} slope {slope_interval(widths, per_seed)}  mean rel. error {mean[0]:.3f} -> {mean[-1]:.3f}")
+    # NTK-ECRN (models.NTKECRN, 3 blocks, p = 0.4): eval mode, and the expectation over the 8 mask patterns
+    from ntk_lib.models import NTKECRN
+    from ntk_lib.residual import mask_expected_ntk
+
+    x2 = x[:, :2]
+    for expectation, fn in ((None, empirical_ntk), ("masks", mask_expected_ntk)):
+        per_seed = []
+        for s in range(seeds):
+            row = []
+            for n in widths:
+                net = NTKECRN(
+                    2,
+                    n,
+                    3,
+                    fourier_features=8,
+                    fourier_sigma=0.5,
+                    alpha=0.7,
+                    drop_prob=0.4,
+                    seed=s,
+                    dtype=torch.float64,
+                )
+                row.append(_rel(fn(net.eval(), x2).detach(), net.kernel(x2, expectation=expectation).ntk))
+            per_seed.append(row)
+        mean = [sum(col) / seeds for col in zip(*per_seed)]
+        label = f"NTK-ECRN, expectation={expectation}"
+        print(f"{label:36s} slope {slope_interval(widths, per_seed)}  mean rel. error {mean[0]:.3f} -> {mean[-1]:.3f}")
 
 
 if __name__ == "__main__":
