@@ -278,3 +278,31 @@ def test_built_stochastic_depth_draws_masks_in_training_mode_and_uses_expectatio
     assert all(torch.equal(o, dropped) or torch.equal(o, kept) for o in outs)
     # binomial(2000, 0.3): sd 20.5, so +-4 sd is +-82
     assert abs(n_dropped - 600) < 82, n_dropped
+
+
+def test_mask_tree_equals_the_full_enumeration_and_nested_blocks_are_enumerated(monkeypatch):
+    x = _x(5)
+    top = _ecrn(8, blocks=4, p=[0.1, 0.5, 0.0, 0.3]).architecture
+    inner = L.Residual(L.serial(L.Dense(8, 1.2), L.Erf()), alpha=0.9, drop_prob=0.4)
+    nested = L.serial(
+        L.Dense(8, 2.0),
+        L.Residual(L.serial(L.Dense(8, 1.0, 0.1), inner, L.Dense(8)), alpha=0.6, drop_prob=0.25),
+        L.Dense(1),
+    )
+    fast = top.kernel(x, expectation="masks")
+    monkeypatch.setattr(L.Layer, "_mask_tree", lambda self, start, blocks: None)
+    slow = top.kernel(x, expectation="masks")
+    torch.testing.assert_close(fast.ntk, slow.ntk, rtol=1e-12, atol=0)
+    torch.testing.assert_close(fast.nngp, slow.nngp, rtol=1e-12, atol=0)
+    monkeypatch.undo()
+    # nested: E over (outer, inner) masks, by hand
+    got = nested.kernel(x, expectation="masks")
+    want = 0.0
+    for mo, mi in itertools.product((0, 1), repeat=2):
+        weight = (0.75 if mo else 0.25) * (0.6 if mi else 0.4)
+        branch = L.serial(
+            L.Dense(8, 1.0, 0.1), L.Residual(L.serial(L.Dense(8, 1.2), L.Erf()), alpha=0.9 * mi), L.Dense(8)
+        )
+        net = L.serial(L.Dense(8, 2.0), L.Residual(branch, alpha=0.6 * mo), L.Dense(1))
+        want = want + weight * net.kernel(x).ntk
+    torch.testing.assert_close(got.ntk, want, rtol=1e-12, atol=0)
