@@ -96,7 +96,11 @@ training-mode networks (one mask pattern shared by :math:`x` and :math:`x'`, as 
 enumeration of all :math:`2^B` patterns of the :math:`B` stochastic blocks while
 :math:`2^B \le` ``MAX_MASK_PATTERNS``; beyond, a Monte Carlo average over ``mask_samples`` patterns
 whose standard errors are returned (``nngp_se``, ``ntk_se``), or a ``ValueError`` if ``mask_samples``
-is not given.
+is not given. When the stochastic blocks are layers of the outermost ``serial`` (as in NTK-ECRN), the
+enumeration walks the patterns depth-first, so patterns that agree on their first blocks share that
+computation (and a dropped block costs nothing): about :math:`2^B` block evaluations rather than
+:math:`B\,2^B`. The expectation is not the eval-mode kernel: masks enter the kernel non-linearly (through
+:math:`a^2`, the mean cross terms and every later activation), so :math:`\mathbb E_m K(m) \ne K(\mathbb E m)`.
 
 **Parameterizations.** ``kernel()`` is the NTK-parameterization limit. A ``"standard"`` Dense layer
 computes the same function at initialization (same NNGP); its NTK at width :math:`n` is that limit only
