@@ -579,9 +579,9 @@ class Erf(Activation):
 
 class FourierFeatures(Layer):
     r"""Fixed random Fourier features :math:`\varphi(x) = [\sin(2\pi Bx), \cos(2\pi Bx)]` of the network's
-    input, ``2 * n_features`` outputs, :math:`B_{ij}\sim\mathcal N(0,\sigma^2)` drawn in float64 from
-    ``seed`` (the module :class:`ntk_lib.models.FourierFeatures` with the same ``seed`` holds the same
-    :math:`B`). Not trained.
+    input, ``2 * n_features`` outputs, :math:`B_{ij}\sim\mathcal N(0,\sigma^2)` drawn from ``seed``
+    in float32 and kept in float64 (the module :class:`ntk_lib.models.FourierFeatures` with the same
+    ``seed`` holds the same :math:`B`). Not trained.
 
     Its kernel is exact for the drawn :math:`B`: with :math:`m` = ``n_features`` and the per-coordinate
     convention of this module (a following Dense sees :math:`n_0 = 2m`),
