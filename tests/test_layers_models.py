@@ -306,3 +306,13 @@ def test_mask_tree_equals_the_full_enumeration_and_nested_blocks_are_enumerated(
         net = L.serial(L.Dense(8, 2.0), L.Residual(branch, alpha=0.6 * mo), L.Dense(1))
         want = want + weight * net.kernel(x).ntk
     torch.testing.assert_close(got.ntk, want, rtol=1e-12, atol=0)
+
+
+def test_fourier_matrix_is_the_float32_draw_in_every_dtype():
+    """B is the float32 draw of its seed (the matrix the chapters' seeds have always given), held exactly
+    by float32 and float64 modules and by the kernel."""
+    gen = torch.Generator().manual_seed(11)
+    b32 = torch.randn(16, 3, generator=gen, dtype=torch.float32) * 1.7
+    assert torch.equal(FourierFeatures(3, 16, 1.7, seed=11).B, b32)
+    assert torch.equal(FourierFeatures(3, 16, 1.7, seed=11, dtype=F64).B, b32.double())
+    assert torch.equal(L.FourierFeatures(16, 1.7, seed=11).matrix(3), b32.double())
