@@ -33,6 +33,24 @@ def test_composed_relu_mlp_equals_relu_ntk(depth, w, b):
         assert torch.allclose(k.nngp, nngp, rtol=1e-12, atol=0)
 
 
+@pytest.mark.parametrize("act", ["erf", "tanh", "relu"])
+@pytest.mark.parametrize("depth", [1, 2, 4])
+def test_composed_mlp_equals_nngp_ntk(act, depth):
+    """Any activation: the composed MLP is nngp_ntk (same Gaussian duals, same conventions)."""
+    from ntk_lib.analytic import nngp_ntk
+
+    x, x2 = _x(8, 3), _x(5, 3, seed=2)
+    hidden = []
+    for _ in range(depth - 1):
+        hidden += [L.Dense(32, 1.7, 0.2), L.Activation(act)]
+    net = L.serial(*hidden, L.Dense(1, 1.7, 0.2))
+    for other in (None, x2):
+        nngp, ntk = nngp_ntk(x, other, depth=depth, activation=act, weight_var=1.7, bias_var=0.2)
+        k = net.kernel(x, other)
+        torch.testing.assert_close(k.nngp, nngp, rtol=1e-12, atol=1e-15)
+        torch.testing.assert_close(k.ntk, ntk, rtol=1e-12, atol=1e-15)
+
+
 # --------------------------------------------------------------------------- Monte Carlo over widths
 
 WIDTHS = [64, 128, 256, 512, 1024]
