@@ -153,6 +153,7 @@ __all__ = [
 MAX_MASK_PATTERNS = 1024
 _NEAR = 1e-3  # |x - x'|^2 below this share of |x|^2 + |x'|^2: recompute the distance from differences
 _PAIR_BLOCK = 1 << 16
+_ROW_BLOCK_ELEMS = 1 << 17  # pairs per row block of kernel(): a layer's temporaries stay in cache
 
 
 class Kernel(NamedTuple):
@@ -298,6 +299,33 @@ class Layer:
                 )
             if x2.device != x1.device:
                 raise ValueError(f"x1 is on {x1.device} but x2 is on {x2.device}")
+        blocks = self._stochastic_blocks() if expectation == "masks" else []
+        n_patterns = 2 ** len(blocks)
+        if blocks and n_patterns > MAX_MASK_PATTERNS:
+            if mask_samples is None:
+                raise ValueError(
+                    f"{len(blocks)} stochastic blocks give {n_patterns} mask patterns, more than "
+                    f"MAX_MASK_PATTERNS={MAX_MASK_PATTERNS} enumerated exactly: pass mask_samples=N for a Monte "
+                    "Carlo average (its standard errors are returned as nngp_se, ntk_se)"
+                )
+            if isinstance(mask_samples, bool) or not isinstance(mask_samples, numbers.Integral) or mask_samples < 2:
+                raise ValueError(f"mask_samples must be an integer >= 2, got {mask_samples!r}")
+            if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+                raise TypeError(f"seed must be an integer, got {seed!r}")
+        # every rule is pairwise given per-point statistics, so rows are processed in blocks small enough
+        # for the temporaries of a layer to stay in cache (the per-point work is repeated per block)
+        rows = max(1, _ROW_BLOCK_ELEMS // max(x2.shape[0], 1))
+        if x1.shape[0] <= rows:
+            return _finish(self._kernel_rows(x1, x2, sym, blocks, mask_samples, seed), sym)
+        parts = [
+            self._kernel_rows(x1[i : i + rows], x2, False, blocks, mask_samples, seed)
+            for i in range(0, x1.shape[0], rows)
+        ]
+        out = Kernel(*(None if parts[0][j] is None else torch.cat([p[j] for p in parts]) for j in range(4)))
+        return _finish(out, sym)
+
+    def _kernel_rows(self, x1, x2, sym, blocks, mask_samples, seed) -> Kernel:
+        """:meth:`kernel` for the rows ``x1`` against ``x2`` (not symmetrized)."""
         start = _State("features", f1=x1, f2=x2, sym=sym)
 
         def run(masks):
@@ -305,43 +333,35 @@ class Layer:
             k, _, _, _, t = _moments(out)
             return k, t
 
-        blocks = self._stochastic_blocks() if expectation == "masks" else []
         if not blocks:
-            k, t = run(None)
-            return _finish(Kernel(k, t), sym)
-        n_patterns = 2 ** len(blocks)
-        if n_patterns <= MAX_MASK_PATTERNS:
+            return Kernel(*run(None))
+        if 2 ** len(blocks) <= MAX_MASK_PATTERNS:
             tree = self._mask_tree(start, blocks)
             if tree is not None:
-                return _finish(Kernel(*tree), sym)
+                return Kernel(*tree)
             k_sum = t_sum = 0.0
             for pattern in itertools.product((0.0, 1.0), repeat=len(blocks)):
                 weight = math.prod(1 - r.drop_prob if m else r.drop_prob for r, m in zip(blocks, pattern))
                 k, t = run({id(r): m for r, m in zip(blocks, pattern)})
                 k_sum = k_sum + weight * k
                 t_sum = t_sum + weight * t
-            return _finish(Kernel(k_sum, t_sum), sym)
-        if mask_samples is None:
-            raise ValueError(
-                f"{len(blocks)} stochastic blocks give {n_patterns} mask patterns, more than "
-                f"MAX_MASK_PATTERNS={MAX_MASK_PATTERNS} enumerated exactly: pass mask_samples=N for a Monte "
-                "Carlo average (its standard errors are returned as nngp_se, ntk_se)"
-            )
-        if isinstance(mask_samples, bool) or not isinstance(mask_samples, numbers.Integral) or mask_samples < 2:
-            raise ValueError(f"mask_samples must be an integer >= 2, got {mask_samples!r}")
-        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-            raise TypeError(f"seed must be an integer, got {seed!r}")
+            return Kernel(k_sum, t_sum)
+        # the same patterns for every row block (one generator per block, same seed)
         gen = torch.Generator().manual_seed(int(seed))
         keep = torch.tensor([1 - r.drop_prob for r in blocks], dtype=torch.float64)
-        ks, ts = [], []
-        for _ in range(int(mask_samples)):
+        n = int(mask_samples)
+        mean = [0.0, 0.0]
+        m2 = [0.0, 0.0]  # Welford's running sums of squared deviations
+        for i in range(n):
             draw = (torch.rand(len(blocks), generator=gen, dtype=torch.float64) < keep).tolist()
-            k, t = run({id(r): float(m) for r, m in zip(blocks, draw)})
-            ks.append(k)
-            ts.append(t)
-        ks, ts = torch.stack(ks), torch.stack(ts)
-        root = math.sqrt(len(ks))
-        return _finish(Kernel(ks.mean(0), ts.mean(0), ks.std(0) / root, ts.std(0) / root), sym)
+            for a, value in enumerate(run({id(r): float(m) for r, m in zip(blocks, draw)})):
+                delta = value - mean[a]
+                mean[a] = mean[a] + delta / (i + 1)
+                m2[a] = m2[a] + delta * (value - mean[a])
+        # standard errors of the means: sample variance (n - 1 denominator) over n
+        k_mean, t_mean = mean
+        k_se, t_se = ((v / ((n - 1) * n)).sqrt() for v in m2)
+        return Kernel(k_mean, t_mean, k_se, t_se)
 
     def _mask_tree(self, start: _State, blocks: list[Residual]):
         r"""The sum over mask patterns when every stochastic block is a top-level layer: patterns that

@@ -175,3 +175,31 @@ def test_bad_kernel_and_build_arguments():
     model = net.build(2, seed=0)
     with pytest.raises(ValueError, match=r"in_features=2"):
         model(torch.ones(3, 5))
+
+
+@pytest.mark.parametrize("expectation", [None, "masks"])
+def test_row_blocks_give_the_same_kernel(monkeypatch, expectation):
+    net = L.serial(
+        L.FourierFeatures(4, 0.8, seed=2),
+        L.Dense(8, 2.0, 0.1),
+        L.Residual(L.serial(L.Dense(8, 1.0, 0.1), L.Relu()), alpha=0.7, drop_prob=0.3),
+        L.Residual(L.serial(L.Dense(8, 1.5), L.Erf(), L.Dense(8)), alpha=1.2, drop_prob=0.2),
+        L.Dense(1, 1.0, 0.05),
+    )
+    x, x2 = _x(23, 3, 0), _x(9, 3, 1)
+    whole = [net.kernel(x, expectation=expectation), net.kernel(x, x2, expectation=expectation)]
+    monkeypatch.setattr(L, "_ROW_BLOCK_ELEMS", 40)  # blocks of 1 to 4 rows
+    blocked = [net.kernel(x, expectation=expectation), net.kernel(x, x2, expectation=expectation)]
+    for a, b in zip(whole, blocked):
+        for u, v in ((a.nngp, b.nngp), (a.ntk, b.ntk)):
+            torch.testing.assert_close(v, u, rtol=1e-12, atol=1e-14)
+    assert torch.equal(blocked[0].ntk, blocked[0].ntk.T)
+    _check_psd(blocked[0].ntk)
+    # sampled masks: every row block uses the same patterns
+    monkeypatch.setattr(L, "MAX_MASK_PATTERNS", 2)
+    monkeypatch.setattr(L, "_ROW_BLOCK_ELEMS", 10**9)
+    one = net.kernel(x, expectation="masks", mask_samples=30, seed=4)
+    monkeypatch.setattr(L, "_ROW_BLOCK_ELEMS", 40)
+    many = net.kernel(x, expectation="masks", mask_samples=30, seed=4)
+    for u, v in zip(one, many):
+        torch.testing.assert_close(v, u, rtol=1e-10, atol=1e-13)
