@@ -550,6 +550,8 @@ class Activation(Layer):
                 "layer before the activation"
             )
         k, d, q1, q2, t = s.k, s.d, s.q1, s.q2, s.t
+        if self.act.dual is _act._relu_dual and bool((q1 > 0).all()) and bool((q2 > 0).all()):
+            return _relu_gaussian(s)
         if self.act.dual is _act._relu_dual:
             # the distance D keeps 1 - rho accurate for nearly colinear pairs
             r1, r2 = torch.sqrt(q1), torch.sqrt(q2)
@@ -574,6 +576,31 @@ class Activation(Layer):
 
     def __repr__(self) -> str:
         return f"Activation({self.act.name!r})"
+
+
+def _relu_gaussian(s: _State) -> _State:
+    r"""ReLU of a centred Gaussian representation with positive variances, on fresh buffers with
+    in-place updates (the inputs are not modified): the arc-cosine step of :mod:`ntk_lib.analytic` on
+    :math:`\rho = K/\sqrt{qq'}` and :math:`1-\rho = (D - (\sqrt q-\sqrt{q'})^2)/(2\sqrt{qq'})`, then
+    :math:`V = \tfrac12\sqrt{qq'}\,h(\rho)`, :math:`D' = \tfrac12(\sqrt q-\sqrt{q'})^2 + \sqrt{qq'}\,(1-h(\rho))`,
+    :math:`T' = \tfrac12 h'(\rho)\,T` with :math:`h'(\rho) = 1-\theta/\pi`."""
+    from .analytic import _relu_map_, _Work
+
+    r1, r2 = s.q1.sqrt(), s.q2.sqrt()
+    c1, c2 = r1[:, None], r2[None, :]
+    rho = torch.mul(s.k, (1 / r1)[:, None]).mul_((1 / r2)[None, :]).clamp_(-1.0, 1.0)
+    gap = torch.sub(c1, c2).square_()
+    u = torch.sub(s.d, gap).mul_((0.5 / r1)[:, None]).mul_((1 / r2)[None, :]).clamp_(0.0, 2.0)
+    work = _Work(rho)
+    _relu_map_(rho, u, work)  # rho <- h(rho), u <- 1 - h(rho), work.half <- theta / 2
+    v = rho.mul_(0.5 * c1).mul_(c2)
+    new_d = u.mul_(c1).mul_(c2).add_(gap, alpha=0.5)
+    t = torch.mul(s.t, 0.5).addcmul_(s.t, work.half, value=-1 / math.pi)
+    p1 = s.q1 / 2
+    p2 = p1 if s.sym else s.q2 / 2
+    m1 = _act._relu_mean(s.q1)
+    m2 = m1 if s.sym else _act._relu_mean(s.q2)
+    return _State("general", k=v, d=new_d, q1=p1, q2=p2, m1=m1, m2=m2, t=t, sym=s.sym)
 
 
 class Relu(Activation):
