@@ -557,7 +557,7 @@ class Activation(Layer):
             r1, r2 = torch.sqrt(q1), torch.sqrt(q2)
             norm = r1[:, None] * r2[None, :]
             gap = (r1[:, None] - r2[None, :]) ** 2
-            u = (d - gap) / torch.where(norm > 0, 2 * norm, 1.0)
+            u = ((d - gap) / torch.where(norm > 0, 2 * norm, 1.0)).clamp(0.0, 2.0)
             v, vdot, omh = _act.relu_pair(q1[:, None], q2[None, :], k, u)
             new_d = 0.5 * gap + norm * omh
             p1 = q1 / 2

@@ -203,3 +203,20 @@ def test_row_blocks_give_the_same_kernel(monkeypatch, expectation):
     many = net.kernel(x, expectation="masks", mask_samples=30, seed=4)
     for u, v in zip(one, many):
         torch.testing.assert_close(v, u, rtol=1e-10, atol=1e-13)
+
+
+def test_colinear_pairs_and_zero_rows():
+    """Colinear pairs of different norms (1 - rho = 0 exactly) stay finite on both ReLU paths (with and
+    without a zero-variance row), and the other rows match relu_ntk."""
+    from ntk_lib.analytic import relu_ntk
+
+    pts = torch.tensor([[1.0, 2.0], [2.0, 4.0], [-1.0, -2.0], [0.3, -0.1]], dtype=F64)
+    net = L.serial(L.Dense(4, 2.0), L.Relu(), L.Dense(4, 2.0), L.Relu(), L.Dense(1, 2.0))
+    ref = relu_ntk(pts, depth=3, weight_var=2.0)
+    torch.testing.assert_close(net.kernel(pts).ntk, ref, rtol=1e-12, atol=1e-14)
+    with_zero = net.kernel(torch.cat([torch.zeros(1, 2, dtype=F64), pts])).ntk
+    assert torch.isfinite(with_zero).all()
+    assert torch.equal(with_zero[0], torch.zeros(5, dtype=F64))
+    # the general path forms 1 - rho with other roundings; at rho = -1 the step's sin(theta) has an
+    # infinite slope in 1 - rho, so an ulp there moves the kernel by about sqrt(eps)
+    torch.testing.assert_close(with_zero[1:, 1:], ref, rtol=1e-7, atol=1e-12)
