@@ -121,7 +121,8 @@ def from_function(
     r"""Dual of any elementwise ``fn`` by Gauss–Hermite quadrature.
 
     With probabilists' nodes :math:`z_a` and weights :math:`w_a` (``numpy.polynomial.hermite.hermgauss``
-    rescaled), :math:`u=\sqrt q\,z_a`, :math:`u'=\sqrt{q'}(\rho z_a+\sqrt{1-\rho^2}z_b)` and
+    rescaled), :math:`u=\sqrt q\,(sz_a+tz_b)`, :math:`u'=\sqrt{q'}(sz_a-tz_b)` with :math:`s=\sqrt{(1+\rho)/2}`,
+    :math:`t=\sqrt{(1-\rho)/2}` (symmetric in the two inputs) and
     :math:`V\approx\sum_{ab}w_aw_b\,\sigma(u)\sigma(u')`. The derivative comes from autograd, so
     ``fn`` must be differentiable almost everywhere. Exact for polynomials of degree
     < ``2*num_points``; smooth activations converge exponentially, kinked ones (ReLU) slowly.
@@ -156,10 +157,13 @@ def from_function(
             a, b, cc = q1[s : s + step], q2[s : s + step], c[s : s + step]
             norm = torch.sqrt(a * b)
             rho = torch.where(norm > 0, cc / torch.where(norm > 0, norm, 1.0), 0.0).clamp(-1, 1)
-            u = torch.sqrt(a)[:, None, None] * z[None, :, None]
-            up = torch.sqrt(b)[:, None, None] * (
-                rho[:, None, None] * z[None, :, None] + torch.sqrt(1 - rho * rho)[:, None, None] * z[None, None, :]
-            )
+            # (u/sqrt q, u'/sqrt q') = (s z_a + t z_b, s z_a - t z_b), s^2 - t^2 = rho: swapping the two
+            # inputs maps z_b to -z_b, a symmetry of the nodes, so V(q, q', c) = V(q', q, c) to round-off
+            s_ = torch.sqrt((1 + rho) / 2)[:, None, None]
+            t_ = torch.sqrt((1 - rho) / 2)[:, None, None]
+            za, zb = s_ * z[None, :, None], t_ * z[None, None, :]
+            u = torch.sqrt(a)[:, None, None] * (za + zb)
+            up = torch.sqrt(b)[:, None, None] * (za - zb)
             fu, gu = value_and_grad(u)
             fup, gup = value_and_grad(up)
             v_out[s : s + step] = (fu * fup * w2).sum((1, 2))
