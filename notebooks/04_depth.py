@@ -182,7 +182,8 @@ tb_mono = theta_bar_recurrence(rho_grid, 30)
 steps = torch.diff(tb_mono, dim=1)
 non_mono = [L for L in range(1, 31) if bool((steps[L - 1] < 0).any())]
 last_bad = {L: float(rho_grid[1:][steps[L - 1] < 0].max()) for L in non_mono}
-glue("ch4_mono_fail_depths", ", ".join(str(L) for L in non_mono))
+contiguous = non_mono == list(range(min(non_mono), max(non_mono) + 1)) if non_mono else False
+glue("ch4_mono_fail_depths", f"{min(non_mono)} to {max(non_mono)}" if contiguous else ", ".join(map(str, non_mono)))
 glue("ch4_mono_fail_count", len(non_mono))
 glue("ch4_mono_fail_upto", max(last_bad.values()) if last_bad else float("nan"))
 glue("ch4_mono_pos_ok", all(bool((steps[L - 1][rho_grid[1:] >= 0] >= 0).all()) for L in range(1, 31)))
@@ -191,10 +192,12 @@ for L in non_mono:
 print("increasing on rho1 >= 0 for every L <= 30:", all(bool((steps[L - 1][rho_grid[1:] >= 0] >= 0).all()) for L in range(1, 31)))
 
 # %% [markdown]
-# The monotonicity claim fails at depths {glue:text}`ch4_mono_fail_depths` (for input correlations
-# below {glue:text}`ch4_mono_fail_upto:.3f`; at $\rho^{(1)}\to-1$ the factor $h'(\rho^{(1)}) \to 0$ while
-# $\rho\,h''(\rho) \to -\infty$), and holds on $\rho^{(1)} \ge 0$ at every depth tested, which is all the
-# proof of Theorem 3 needs for nearby points.
+# The monotonicity claim fails at every depth from {glue:text}`ch4_mono_fail_depths`, on an interval next
+# to $\rho^{(1)} = -1$ that shrinks with depth (at most up to {glue:text}`ch4_mono_fail_upto:.3f`). The reason
+# holds for every $L \ge 2$: differentiating the recursion in $\rho^{(1)}$, the term
+# $\rho^{(1)}h''(\rho^{(1)})\prod_{l\ge2}h'(\rho^{(l)})$ tends to $-\infty$ as $\rho^{(1)}\to-1$
+# ($h''(z) = 1/(\pi\sqrt{1-z^2})$), while every other term carries the vanishing factor $h'(\rho^{(1)})$. It holds on
+# $\rho^{(1)} \ge 0$ at every depth tested, which is all the proof of Theorem 3 needs for nearby points.
 #
 # ## 4.2 Correlations: the exact expansion of $h$ at 1 (Lemma 1)
 #
@@ -1039,7 +1042,7 @@ for L, (m, sd) in stats.items():
 # | Def. 5, Fig. 3: $h(z) \ge z$, $h$ increasing, iterates $\to 1$ | {numref}`fig-ch4-h` | confirmed |
 # | Prop. 5 (recurrence) | equals the Jacot recursion to {glue:text}`ch4_prop5_err:.0e` up to $L =$ {glue:text}`ch4_prop5_depth` | confirmed |
 # | Prop. 5 (values in $[0,1]$) | $\bar\Theta^{(2)}$ reaches {glue:text}`ch4_min_tb2:.3f`; $\bar\Theta^{(1)} = x^\top x'$ | **false** at $L = 1, 2$; holds for $L \ge 3$ |
-# | §6.3: $\bar\Theta^{(L)}$ increasing in $x^\top x'$ for any $L$ | fails at $L =$ {glue:text}`ch4_mono_fail_depths` near $\rho^{(1)} = -1$ | **false** as stated; true on $x^\top x' \ge 0$ |
+# | §6.3: $\bar\Theta^{(L)}$ increasing in $x^\top x'$ for any $L$ | fails at every $L$ from {glue:text}`ch4_mono_fail_depths` near $\rho^{(1)} = -1$ | **false** as stated; true on $x^\top x' \ge 0$ |
 # | Lemma 1, $e_L = \mathcal O(1/L^2)$ | $h(1-e) = 1-e+\frac{2\sqrt2}{3\pi}e^{3/2}+O(e^{5/2})$; $e_L = \frac{9\pi^2}{2(L+\frac32\ln L+\nu)^2}$ | confirmed, constant and log correction made explicit |
 # | proof of Cor. 1: increment $\sqrt2/\pi$ | {glue:text}`ch4_v_inc:.4f` $= \sqrt2/(3\pi)$ | **wrong constant**; corollary unaffected |
 # | Thm 2: $\bar\Theta \to \frac14$ at $O(1/L)$ | $\bar\Theta - \frac14 = \frac38\frac{\ln L}{L} + \frac{\nu/4-1/8}{L} + o(\frac1L)$, checked to $L =$ {glue:text}`ch4_deep_max` | limit confirmed; **the rate is false** ($L(\bar\Theta-\frac14)$ unbounded) |
