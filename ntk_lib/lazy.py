@@ -21,31 +21,27 @@ and :math:`\sum_{l<L}\Theta_l = \dot\Sigma^{(L)}\Theta^{(L-1)}` the part of ever
 
    A_k = \eta \sum_{j<k} r_j = V \operatorname{diag}\Big(\frac{1 - (1-\eta\lambda_i)^k}{\lambda_i}\Big) V^\top r_0 .
 
-**Drift of the last hidden layer.** With :math:`f = \sqrt{w/n}\, W a`, :math:`a = \sigma(z)` and
-:math:`z = z^{(L-1)}`, the lazy dynamics move neuron :math:`i` by
-:math:`\Delta z_i(x) = -\sqrt{w/n}\sum_{x'}\Theta^{(L-1)}(x,x')\,\sigma'(z_i(x'))\,(W^\top A(x'))_i`,
-each :math:`O(n^{-1/2})`. Summed over the :math:`n` neurons (law of large numbers; :math:`W` is
-independent of :math:`z` at initialization),
+**What the hidden layer does meanwhile.** The linearized network moves its parameters by
+:math:`\delta\theta_k = -J_f(X)^\top A_k` (:math:`J_f` the Jacobian of the outputs on the training
+inputs) and any function :math:`g` of the parameters, such as the last hidden layer
+:math:`z^{(L-1)}(x)` or :math:`a^{(L-1)}(x) = \sigma(z^{(L-1)}(x))`, by its first-order change
 
 .. math::
 
-   \lVert \Delta a(x)\rVert_2^2 \to w \sum_{x', x''} \Theta^{(L-1)}(x,x')\,\Theta^{(L-1)}(x,x'')\,
-   P_3(x, x', x'')\,\langle A(x'), A(x'')\rangle ,
+   \delta g(x) = J_g(x)\,\delta\theta_k = -J_g(x) J_f(X)^\top A_k ,
 
-with :math:`P_3` the probability that the three jointly Gaussian pre-activations
-:math:`z(x), z(x'), z(x'') \sim \mathcal N(0, \Sigma^{(L-1)})` are all positive,
-:math:`P_3 = \tfrac18 + \tfrac1{4\pi}(\arcsin\rho_{12} + \arcsin\rho_{13} + \arcsin\rho_{23})`
-(Sheppard's orthant formula); for the pre-activations :math:`\Delta z` the same sum holds with
-:math:`P_2(x', x'') = \tfrac14 + \tfrac{1}{2\pi}\arcsin\rho(x',x'')`. The layer drift is :math:`O(1)`
-although every neuron's is :math:`O(n^{-1/2})`, and relative to :math:`\lVert a_0(x)\rVert \approx
-\sqrt{n\,\Sigma^{(L-1)}(x,x)/2}` it falls like :math:`n^{-1/2}`.
+one vector-Jacobian product (for :math:`J_f^\top A_k`) and one Jacobian-vector product, at the width
+and initialization of the network at hand (:func:`linearized_change`). Every coordinate of
+:math:`\delta a` is :math:`O(n^{-1/2})` and :math:`\lVert\delta a(x)\rVert_2` is :math:`O(1)`: the
+:math:`O(n^{-1/2})` off-diagonal entries of :math:`J_z J_z^\top` add up, over the :math:`n` neurons, to a
+contribution of the same order as its diagonal :math:`\Theta^{(L-1)}`, so the layer's drift is not a
+function of the infinite-width kernels alone and is measured here rather than given in closed form.
 """
 
 from __future__ import annotations
 
-import math
-
 import torch
+from torch.func import functional_call, jvp
 
 from ._validate import as_tensor, check_depth, check_positive
 from .analytic import relu_kernel_layers
@@ -53,9 +49,8 @@ from .analytic import relu_kernel_layers
 __all__ = [
     "ntk_layer_split",
     "cumulative_residual",
-    "orthant_probability",
-    "lazy_layer_drift",
     "last_hidden",
+    "linearized_change",
 ]
 
 
@@ -111,66 +106,6 @@ def cumulative_residual(k_train, r0, *, steps, lr: float) -> torch.Tensor:
     return a if r.ndim == 2 else a[..., 0]
 
 
-def orthant_probability(c12, c13=None, c23=None) -> torch.Tensor:
-    r"""Probability that zero-mean jointly Gaussian variables with unit variances and correlations
-    ``c12`` (and ``c13``, ``c23``) are all positive: :math:`\tfrac14 + \arcsin(\rho_{12})/2\pi` for two,
-    :math:`\tfrac18 + (\arcsin\rho_{12} + \arcsin\rho_{13} + \arcsin\rho_{23})/4\pi` for three
-    (Sheppard 1899). Correlations must lie in :math:`[-1, 1]` (broadcast together)."""
-    cs = [c for c in (c12, c13, c23) if c is not None]
-    if len(cs) not in (1, 3):
-        raise ValueError("give one correlation (two variables) or three (three variables)")
-    ts = [as_tensor(c, f"c{i}", dtype=torch.float64, allow_empty=True) for i, c in enumerate(cs)]
-    for t in ts:
-        if bool(((t < -1 - 1e-12) | (t > 1 + 1e-12)).any()):
-            raise ValueError("correlations must lie in [-1, 1]")
-    asin = [torch.arcsin(t.clamp(-1.0, 1.0)) for t in ts]
-    if len(ts) == 1:
-        return 0.25 + asin[0] / (2 * math.pi)
-    return 0.125 + (asin[0] + asin[1] + asin[2]) / (4 * math.pi)
-
-
-def lazy_layer_drift(theta_prev, sigma_prev, a, *, weight_var: float = 1.0, pre_activation: bool = False) -> torch.Tensor:
-    r"""Infinite-width lazy prediction of the last hidden layer's drift :math:`\lVert\Delta a(x)\rVert_2`
-    (or :math:`\lVert\Delta z(x)\rVert_2` with ``pre_activation=True``) at each training input
-    (module docstring). ReLU activation, readout :math:`\sqrt{w/n}\,W a`.
-
-    Args:
-        theta_prev: :math:`\Theta^{(L-1)}_\infty(X, X)`, ``[n, n]``, the NTK of the network up to
-            the last hidden pre-activation.
-        sigma_prev: :math:`\Sigma^{(L-1)}(X, X)`, ``[n, n]``, the covariance of that pre-activation.
-        a: cumulative residual :math:`A` (:func:`cumulative_residual`), ``[n]`` or ``[n, c]``.
-        weight_var: the readout's :math:`w`.
-
-    Returns:
-        ``[n]`` float64: the :math:`O(1)` limit of :math:`\lVert\Delta a(x)\rVert_2` as the width grows.
-    """
-    th = as_tensor(theta_prev, "theta_prev", dtype=torch.float64, ndim=2)
-    sg = as_tensor(sigma_prev, "sigma_prev", dtype=torch.float64, ndim=2, device=th.device)
-    aa = as_tensor(a, "a", dtype=torch.float64, device=th.device)
-    n = th.shape[0]
-    if th.shape != (n, n) or sg.shape != (n, n):
-        raise ValueError(f"theta_prev and sigma_prev must both be [n, n], got {tuple(th.shape)} and {tuple(sg.shape)}")
-    if aa.ndim == 1:
-        aa = aa[:, None]
-    if aa.ndim != 2 or aa.shape[0] != n:
-        raise ValueError(f"a must be [n] or [n, c] with n = {n}, got shape {tuple(aa.shape)}")
-    w = check_positive(weight_var, "weight_var")
-    d = sg.diagonal()
-    if bool((d <= 0).any()):
-        raise ValueError("sigma_prev must have a positive diagonal")
-    rho = (sg / torch.sqrt(d[:, None] * d[None, :])).clamp(-1.0, 1.0)
-    gram_a = aa @ aa.T  # <A(x'), A(x'')>
-    if pre_activation:
-        p2 = orthant_probability(rho)
-        sq = torch.einsum("xi,xj,ij->x", th, th, p2 * gram_a)
-    else:
-        sq = torch.empty(n, dtype=torch.float64, device=th.device)
-        for i in range(n):  # [n, n] work per input keeps memory at O(n^2)
-            p3 = orthant_probability(rho[i][:, None], rho[i][None, :], rho)
-            sq[i] = th[i] @ (p3 * gram_a) @ th[i]
-    return torch.sqrt(w * sq.clamp_min(0.0))
-
-
 def last_hidden(model, x) -> tuple[torch.Tensor, torch.Tensor]:
     r"""Pre- and post-activation :math:`(z^{(L-1)}(x), a^{(L-1)}(x))` of the last hidden layer of a
     :class:`ntk_lib.models.MLP` (``depth >= 2``), each ``[m, width]``."""
@@ -183,3 +118,48 @@ def last_hidden(model, x) -> tuple[torch.Tensor, torch.Tensor]:
     z = layers[-2](h)
     return z, model.activation.fn(z)
 
+
+
+class _LastHiddenAndOutput(torch.nn.Module):
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        z, a = last_hidden(self.model, x)
+        return z, a, self.model(x)
+
+
+def linearized_change(model, x, a) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    r"""First-order change :math:`-J_g(x)\,J_f(x)^\top A` (module docstring) of the last hidden layer's
+    pre- and post-activations and of the output of an :class:`ntk_lib.models.MLP`, when its parameters
+    move by :math:`\delta\theta = -J_f(x)^\top A`: the lazy (linearized) dynamics at this width and
+    initialization, with :math:`A` the cumulative residual of the training inputs ``x``
+    (:func:`cumulative_residual` times the step size, and times ``model.lr_multiplier`` where the
+    training loop applies one).
+
+    Args:
+        model: an :class:`ntk_lib.models.MLP` with ``depth >= 2``; left unchanged.
+        x: training inputs ``[m, in_features]``.
+        a: :math:`A`, shaped like ``model(x)``.
+
+    Returns:
+        ``(dz, da, df)``: ``[m, width]``, ``[m, width]`` and the shape of ``model(x)``, in the model's dtype.
+    """
+    last_hidden(model, x[:1])  # type check
+    params = {k: v.detach() for k, v in model.named_parameters()}
+    with torch.enable_grad():
+        live = {k: v.clone().requires_grad_(True) for k, v in params.items()}
+        out = functional_call(model, live, (x,))
+        aa = as_tensor(a, "a", dtype=out.dtype, device=out.device)
+        if aa.shape != out.shape:
+            raise ValueError(f"a must have the shape of model(x), {tuple(out.shape)}, got {tuple(aa.shape)}")
+        grads = torch.autograd.grad((out * aa).sum(), list(live.values()), allow_unused=True)
+    tangent = {k: (-g if g is not None else torch.zeros_like(params[k])) for k, g in zip(live, grads)}
+    wrapper = _LastHiddenAndOutput(model)
+
+    def fn(p):
+        return functional_call(wrapper, {"model." + k: v for k, v in p.items()}, (x,))
+
+    _, (dz, da, df) = jvp(fn, (params,), (tangent,))
+    return dz, da, df

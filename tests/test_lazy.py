@@ -1,14 +1,14 @@
-"""ntk_lib.lazy: layer split of the ReLU NTK, lazy gradient descent, orthant probabilities and the
-infinite-width drift of the last hidden layer, against closed forms, explicit loops and Monte Carlo."""
+"""ntk_lib.lazy: layer split of the ReLU NTK, lazy gradient descent and the linearized change of the
+last hidden layer, against closed forms, explicit loops, finite differences and trained networks."""
 
 import math
 
-import numpy as np
 import pytest
 import torch
 
 from ntk_lib.analytic import relu_kernel_layers, relu_ntk
-from ntk_lib.lazy import cumulative_residual, last_hidden, lazy_layer_drift, ntk_layer_split, orthant_probability
+from ntk_lib.empirical import empirical_ntk
+from ntk_lib.lazy import cumulative_residual, last_hidden, linearized_change, ntk_layer_split
 from ntk_lib.models import MLP
 
 
@@ -94,82 +94,81 @@ def test_cumulative_residual_rejects_bad_input(kwargs, match):
         cumulative_residual(**kwargs)
 
 
-def test_orthant_probability_closed_forms_and_monte_carlo():
-    assert float(orthant_probability(0.0)) == pytest.approx(0.25)
-    assert float(orthant_probability(1.0)) == pytest.approx(0.5)
-    assert float(orthant_probability(-1.0)) == pytest.approx(0.0, abs=1e-15)
-    assert float(orthant_probability(0.0, 0.0, 0.0)) == pytest.approx(0.125)
-    rng = np.random.default_rng(0)
-    c = np.array([[1.0, 0.3, -0.2], [0.3, 1.0, 0.5], [-0.2, 0.5, 1.0]])
-    z = rng.multivariate_normal(np.zeros(3), c, size=400_000)
-    mc = float(np.mean((z > 0).all(axis=1)))
-    assert float(orthant_probability(0.3, -0.2, 0.5)) == pytest.approx(mc, abs=3e-3)
-    with pytest.raises(ValueError, match="correlations"):
-        orthant_probability(1.5)
-    with pytest.raises(ValueError, match="one correlation"):
-        orthant_probability(0.1, 0.2)
+def _f64_net(n_in=4, width=64, out=2, seed=0, param="ntk"):
+    return MLP(n_in, width, 3, out_features=out, parameterization=param, seed=seed, dtype=torch.float64)
 
 
-@pytest.mark.parametrize("pre_activation", [False, True])
-def test_lazy_layer_drift_matches_a_monte_carlo_over_neurons(pre_activation):
-    # the formula is the n -> infinity limit of sum_i dz_i(x)^2 (or da_i^2) with
-    # dz_i(x) = -sqrt(w/n) sum_x' Theta(x,x') 1[z_i(x') > 0] (W^T A(x'))_i, z_i ~ N(0, Sigma), W ~ N(0, 1)
-    x = _inputs(n=4, d=3, seed=3)
-    kl = relu_kernel_layers(x, depth=3)
-    th, sg = kl.theta[1], kl.sigma[1]
-    g = torch.Generator().manual_seed(4)
-    a = torch.randn(4, 2, generator=g, dtype=torch.float64)
-    w, n = 1.3, 400_000
-    z = torch.distributions.MultivariateNormal(torch.zeros(4, dtype=torch.float64), covariance_matrix=sg).sample((n,))  # [n, 4]
-    wt = torch.randn(2, n, generator=g, dtype=torch.float64)
-    back = (a @ wt).T  # [n, x'] = (W^T A(x'))_i
-    dz = -math.sqrt(w / n) * ((z > 0).double() * back) @ th.T  # [n, x]
-    dd = dz if pre_activation else (z > 0).double() * dz
-    mc = dd.norm(dim=0)
-    pred = lazy_layer_drift(th, sg, a, weight_var=w, pre_activation=pre_activation)
-    torch.testing.assert_close(pred, mc, rtol=0.02, atol=0.0)
+@pytest.mark.parametrize("param", ["ntk", "standard", "mup"])
+def test_linearized_change_is_the_derivative_along_the_gradient(param):
+    net = _f64_net(param=param)
+    x = _inputs(n=5, d=4, seed=7)
+    a = torch.randn(5, 2, generator=torch.Generator().manual_seed(8), dtype=torch.float64)
+    dz, dh, df = linearized_change(net, x, a)
+    # finite difference along delta theta = -J_f^T A
+    loss = (net(x) * a).sum()
+    grads = torch.autograd.grad(loss, list(net.parameters()))
+    eps = 1e-6
+    with torch.no_grad():
+        z0, h0 = last_hidden(net, x)
+        f0 = net(x)
+        for p, g in zip(net.parameters(), grads):
+            p -= eps * g
+        z1, h1 = last_hidden(net, x)
+        f1 = net(x)
+    torch.testing.assert_close(dz, (z1 - z0) / eps, rtol=1e-4, atol=1e-7)
+    torch.testing.assert_close(dh, (h1 - h0) / eps, rtol=1e-4, atol=1e-7)
+    torch.testing.assert_close(df, (f1 - f0) / eps, rtol=1e-4, atol=1e-7)
 
 
-def test_lazy_layer_drift_predicts_a_wide_network_trained_lazily():
-    torch.manual_seed(0)
-    n_in, m, depth, width = 5, 4, 3, 8192
+def test_linearized_output_change_is_minus_the_empirical_ntk_times_a():
+    net = _f64_net(out=1)
+    x = _inputs(n=6, d=4, seed=9)
+    a = torch.randn(6, generator=torch.Generator().manual_seed(10), dtype=torch.float64)
+    _, _, df = linearized_change(net, x, a)
+    k = empirical_ntk(net, x, method="jacobian")
+    torch.testing.assert_close(df, -k @ a, rtol=1e-10, atol=1e-10)
+    # the model is left unchanged
+    assert all(p.grad is None for p in net.parameters())
+
+
+def test_a_wide_network_trained_lazily_follows_the_linearized_change():
+    n_in, m, width, steps = 5, 4, 4096, 30
     x = _inputs(n=m, d=n_in, seed=5)
     x = x / x.norm(dim=1, keepdim=True) * math.sqrt(n_in)
-    y = torch.randn(m, 1, generator=torch.Generator().manual_seed(6), dtype=torch.float64)
-    net = MLP(n_in, width, depth, seed=1, dtype=torch.float64)
-    kl = relu_kernel_layers(x, depth=depth)
-    theta = kl.theta[-1]
+    y = torch.randn(m, generator=torch.Generator().manual_seed(6), dtype=torch.float64)
+    net = MLP(n_in, width, 3, seed=1, dtype=torch.float64)
+    theta = relu_ntk(x, depth=3)
     lr = 1.0 / float(torch.linalg.eigvalsh(theta)[-1])
     with torch.no_grad():
         z0, h0 = last_hidden(net, x)
-        f0 = net(x)[:, None]
-    steps = 30
+        f0 = net(x)
+    a = cumulative_residual(theta, f0 - y, steps=[steps], lr=lr)[0]
+    dz, dh, df = linearized_change(net, x, a)
     opt = torch.optim.SGD(net.parameters(), lr=lr)
     for _ in range(steps):
         opt.zero_grad()
-        (0.5 * ((net(x)[:, None] - y) ** 2).sum()).backward()
+        (0.5 * ((net(x) - y) ** 2).sum()).backward()
         opt.step()
     with torch.no_grad():
         zt, ht = last_hidden(net, x)
-    a = cumulative_residual(theta, (f0 - y), steps=[steps], lr=lr)[0]
-    for pre, (u0, ut) in ((False, (h0, ht)), (True, (z0, zt))):
-        pred = lazy_layer_drift(kl.theta[-2], kl.sigma[-2], a, pre_activation=pre)
-        meas = (ut - u0).norm(dim=1)
-        rel = (meas / pred - 1).abs()
-        assert bool((rel < 0.15).all()), (pre, meas, pred)
+        ft = net(x)
+    for pred, meas in ((dz, zt - z0), (dh, ht - h0)):
+        rel = (meas.norm(dim=1) / pred.norm(dim=1) - 1).abs()
+        assert bool((rel < 0.1).all()), rel
+        # the direction too, not only the size
+        cos = (meas * pred).sum(1) / (meas.norm(dim=1) * pred.norm(dim=1))
+        assert bool((cos > 0.95).all()), cos
+    assert float((ft - f0 - df).norm() / df.norm()) < 0.1
 
 
-def test_lazy_layer_drift_and_last_hidden_reject_bad_input():
-    th = torch.eye(3, dtype=torch.float64)
-    with pytest.raises(ValueError, match="theta_prev and sigma_prev"):
-        lazy_layer_drift(th, torch.eye(2, dtype=torch.float64), torch.ones(3))
-    with pytest.raises(ValueError, match="a must be"):
-        lazy_layer_drift(th, th, torch.ones(2))
-    with pytest.raises(ValueError, match="positive diagonal"):
-        lazy_layer_drift(th, torch.zeros(3, 3, dtype=torch.float64), torch.ones(3))
+def test_linearized_change_and_last_hidden_reject_bad_input():
     with pytest.raises(TypeError, match="MLP"):
         last_hidden(torch.nn.Linear(2, 2), torch.ones(1, 2))
-    net = MLP(3, 16, 3, seed=0)
+    with pytest.raises(TypeError, match="MLP"):
+        linearized_change(torch.nn.Linear(2, 2), torch.ones(1, 2), torch.ones(1, 2))
+    net = MLP(3, 16, 3, out_features=2, seed=0)
+    with pytest.raises(ValueError, match="shape of model"):
+        linearized_change(net, torch.ones(4, 3), torch.ones(4))
     z, h = last_hidden(net, torch.ones(2, 3))
     assert z.shape == h.shape == (2, 16)
     torch.testing.assert_close(h, torch.relu(z))
