@@ -119,7 +119,6 @@ def last_hidden(model, x) -> tuple[torch.Tensor, torch.Tensor]:
     return z, model.activation.fn(z)
 
 
-
 class _LastHiddenAndOutput(torch.nn.Module):
     def __init__(self, model):
         super().__init__()
