@@ -69,7 +69,7 @@ from ntk_lib.analytic import relu_kernel_layers
 from ntk_lib.data import context_distributions, load_text8, synthetic_corpus
 from ntk_lib.features import drift_stats, gram
 from ntk_lib.fit import loglog_slope, mean_interval, slope_interval
-from ntk_lib.lazy import cumulative_residual, last_hidden, lazy_layer_drift, ntk_layer_split
+from ntk_lib.lazy import cumulative_residual, last_hidden, linearized_change, ntk_layer_split
 from ntk_lib.models import MLP
 from ntk_lib.notebook import glue, setup
 from ntk_lib.plotting import COLORS
@@ -79,15 +79,15 @@ run = setup(SCALE, SEED, DEVICE)
 dev = run.device
 cfg = run.pick(
     {
-        "smoke": dict(vocab=30, tokens=30_000, widths=[64, 128, 256], seeds=2, lr_grid=[-2, 0, 1], tune_widths=[64, 128], t_tune=20, max_steps=800, toy_widths=[16, 32, 64], text8=False),
-        "book": dict(vocab=100, tokens=300_000, widths=[128, 256, 512, 1024], seeds=3, lr_grid=[-3, -2, -1, 0, 1, 2], tune_widths=[128, 512], t_tune=40, max_steps=3000, toy_widths=[64, 128, 256, 512, 1024, 2048], text8=False),
-        "paper": dict(vocab=1000, tokens=2_000_000, widths=[1000, 3000, 10_000, 30_000], seeds=3, lr_grid=[-3, -2, -1, 0, 1, 2], tune_widths=[1000, 3000], t_tune=60, max_steps=5000, toy_widths=[64, 256, 1024, 4096], text8=True),
+        "smoke": dict(vocab=30, tokens=30_000, widths=[64, 128, 256], seeds=2, lr_grid=[-4, -2, 0], tune_widths=[64, 128], t_tune=20, max_steps=800, toy_widths=[16, 32, 64], text8=False),
+        "book": dict(vocab=100, tokens=300_000, widths=[128, 256, 512, 1024], seeds=3, lr_grid=[-7, -6, -5, -4, -3, -2, -1, 0], tune_widths=[128, 512], t_tune=40, max_steps=3000, toy_widths=[64, 128, 256, 512, 1024, 2048], text8=False),
+        "paper": dict(vocab=1000, tokens=2_000_000, widths=[1000, 3000, 10_000, 30_000], seeds=3, lr_grid=[-7, -6, -5, -4, -3, -2, -1, 0], tune_widths=[1000, 3000], t_tune=60, max_steps=5000, toy_widths=[64, 256, 1024, 4096], text8=True),
     }
 )
 DEPTH = 3  # linear layers: two hidden ReLU layers of equal width, as in Table 1
 LOSS_FRACTION = 0.01  # training ends when the loss is at most this fraction of its initial value
 CHUNK = 5  # the stopping rule is checked every CHUNK steps, at every width
-T_FIX = 20  # fixed-step-count protocol: drifts are also recorded after exactly T_FIX steps
+T_FIX = (5, 20)  # fixed-step-count protocol: drifts are also recorded after exactly these numbers of steps
 PARAMS = ("ntk", "standard", "mup")
 PNAME = {"ntk": "NTK", "standard": "standard", "mup": r"$\mu$P"}
 PCOLOR = {"ntk": COLORS["net"], "standard": COLORS["extra"], "mup": COLORS["emp"]}
@@ -153,7 +153,8 @@ glue("ch3_vocab", V)
 glue("ch3_tokens", len(tokens))
 glue("ch3_frac", LOSS_FRACTION)
 glue("ch3_chunk", CHUNK)
-glue("ch3_tfix", T_FIX)
+glue("ch3_tfix0", T_FIX[0])
+glue("ch3_tfix1", T_FIX[1])
 glue("ch3_lam_max", float(lam[-1]))
 glue("ch3_lam_rest", float(lam[-2]))
 glue("ch3_lam_ratio", float(lam[-1] / lam[-2]))
@@ -303,7 +304,7 @@ def train_to_end(param, width, seed, lr, *, targets=Y, max_steps=None, keep_gram
     with torch.no_grad():
         z0, h0 = last_hidden(net, X)
         f0 = net(X)
-    losses, k, fixed, gram_path = [], 0, None, []
+    losses, k, fixed, gram_path = [], 0, {}, []
     g0 = gram(h0.cpu())
     while True:
         hist = train_gd(net, X, targets, lr=lr * net.lr_multiplier, steps=CHUNK, record=[], progress=False)
@@ -317,9 +318,9 @@ def train_to_end(param, width, seed, lr, *, targets=Y, max_steps=None, keep_gram
             dh = (hk - h0).double().cpu()
             lin = h0.double().cpu() @ dh.T
             gram_path.append((k, float((gram(hk.cpu()) - g0).norm() / g0.norm()), float((lin + lin.T).norm() / g0.norm()), float((dh @ dh.T).norm() / g0.norm())))
-        if k == T_FIX:
+        if k in T_FIX:
             with torch.no_grad():
-                fixed = drift_stats(h0.cpu(), last_hidden(net, X)[1].cpu())
+                fixed[k] = drift_stats(h0.cpu(), last_hidden(net, X)[1].cpu())
         if losses[-1] <= LOSS_FRACTION * losses[0] or k >= max_steps:
             break
     with torch.no_grad():
@@ -352,8 +353,9 @@ def train_to_end(param, width, seed, lr, *, targets=Y, max_steps=None, keep_gram
     )
 
 
-def lazy_prediction(param, width, f0, steps):
-    """Loss curve, output shares and layer drift of the lazy dynamics with Theta_infinity, from the run's own f_0."""
+def lazy_prediction(param, width, seed, f0, steps):
+    """Loss curve and output shares of the lazy dynamics with Theta_infinity, from the run's own f_0, and the
+    linearized network's hidden-layer change at this width and initialization (ntk_lib.lazy.linearized_change)."""
     parts = kernel_parts(param, width)
     k_eff = parts.sum(0)
     r0 = f0 - y64
@@ -361,8 +363,21 @@ def lazy_prediction(param, width, f0, steps):
     loss = np.array([0.5 * float(((r0 - k_eff @ ak) ** 2).sum()) for ak in a])
     total = (k_eff @ a[-1]).norm()
     shares = [float((parts[:-1].sum(0) @ a[-1]).norm() / total), float((parts[-1] @ a[-1]).norm() / total)]
-    drift = lazy_layer_drift(kl.theta[DEPTH - 2], kl.sigma[DEPTH - 2], lr_of[param] * a[-1]) if param == "ntk" else None
-    return dict(loss=loss, shares=shares, drift=drift)
+    net0 = MLP(V, width, DEPTH, out_features=V, parameterization=param, seed=seed).to(dev)
+    dz, dh, _ = linearized_change(net0, X, (lr_of[param] * a[-1]).float().to(dev))
+    with torch.no_grad():
+        z0, h0 = last_hidden(net0, X)
+    h0c, dhc = h0.double().cpu(), dh.double().cpu()
+    lin = h0c @ dhc.T
+    g0 = gram(h0c)
+    return dict(
+        loss=loss,
+        shares=shares,
+        layer=float(dhc.norm(dim=1).mean()),
+        relative=float((dhc.norm(dim=1) / h0c.norm(dim=1)).mean()),
+        neuron=float(dhc.abs().max(dim=1).values.mean()),
+        gram=float((lin + lin.T + dhc @ dhc.T).norm() / g0.norm()),
+    )
 
 
 # %% [markdown]
@@ -387,6 +402,8 @@ for w in cfg["tune_widths"]:
             hist = train_gd(net, X, Y, lr=c * LR * net.lr_multiplier, steps=cfg["t_tune"], record=[], progress=False)
             vals.append(float(hist.loss[-1] / hist.loss[0]) if not hist.diverged else np.inf)
         tune[(w, c)] = np.array(vals)
+# a run "collapses" when its loss has not moved by 1 %: the large step kills every ReLU and the output sits at 0
+collapsed = sum(int(((v > 0.99) & np.isfinite(v)).sum()) for v in tune.values())
 best = {w: min(grid, key=lambda c: np.mean(np.log(tune[(w, c)]))) for w in cfg["tune_widths"]}
 C_MUP = best[cfg["tune_widths"][0]]
 lr_of["mup"] = C_MUP * LR
@@ -403,6 +420,10 @@ glue("ch3_seeds", cfg["seeds"])
 glue("ch3_c_mup", C_MUP)
 glue("ch3_c_mup_w1", best[cfg["tune_widths"][1]])
 glue("ch3_mup_diverged", int(sum(np.isinf(v).sum() for v in tune.values())))
+glue("ch3_mup_collapsed", collapsed)
+glue("ch3_mup_runs", len(tune) * cfg["seeds"])
+glue("ch3_c_mup_edge", "an end" if C_MUP in (grid[0], grid[-1]) else "inside")
+print(f"collapsed (loss within 1 % of its start): {collapsed} of {len(tune) * cfg['seeds']} runs")
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "muP step-size sweep: loss after a fixed number of steps (relative to the initial loss; geometric mean over seeds) against the base step c / lambda_max, at two widths. Missing points diverged.", "name": "fig-ch3-mup-tune"}}
 fig, ax = plt.subplots(figsize=(5.6, 3.6), layout="constrained")
@@ -436,7 +457,7 @@ for param, width, seed in progress_bar(jobs, desc="parameterizations x widths x 
     results[(param, width, seed)] = train_to_end(param, width, SEED + seed, lr_of[param], keep_gram=True)
     r = results[(param, width, seed)]
     if not r["diverged"]:
-        r["lazy"] = lazy_prediction(param, width, r["f0"], np.arange(0, r["steps"] + 1))
+        r["lazy"] = lazy_prediction(param, width, SEED + seed, r["f0"], np.arange(0, r["steps"] + 1)) if param != "mup" else None
 bad = [k for k, r in results.items() if r["diverged"] or not r["reached"]]
 print("runs that diverged or did not reach the criterion:", bad if bad else "none")
 ws = np.array(cfg["widths"], dtype=float)
@@ -547,17 +568,23 @@ for p in PARAMS:
         glue(f"ch3_exp_{p}_{n}", str(expo[(p, n)]))
         glue(f"ch3_val_{p}_{n}_wmax", float(vals[(p, n)][0][:, -1].mean()))
         glue(f"ch3_val_{p}_{n}_wmin", float(vals[(p, n)][0][:, 0].mean()))
-drift_pred = np.array([[float(results[("ntk", w, s)]["lazy"]["drift"].mean()) for w in cfg["widths"]] for s in range(cfg["seeds"])])
-pred_gap = [mean_interval(vals[("ntk", "layer")][0][:, i] / drift_pred[:, i] - 1) for i in range(len(ws))]
-h0_norm = np.sqrt(ws * float(kl.sigma[DEPTH - 2].diagonal().mean()) / 2)
-print("lazy prediction of |h_t - h_0|_2 at infinite width (mean over inputs), per width:", np.round(drift_pred.mean(0), 3))
-print("measured / predicted - 1:", [str(g) for g in pred_gap])
-glue("ch3_drift_pred", float(drift_pred.mean()))
-glue("ch3_pred_gap_wmin", str(pred_gap[0]))
-glue("ch3_pred_gap_wmax", str(pred_gap[-1]))
-gap_fit = slope_interval(ws, np.abs(vals[("ntk", "layer")][0] / drift_pred - 1))
-glue("ch3_pred_gap_slope", str(gap_fit))
-print(f"|measured/predicted - 1| ~ n^{gap_fit}")
+# the lazy (linearized) prediction of each scale at the same width and initialization
+lazy_vals = {(p, n): np.array([[results[(p, w, s)]["lazy"][n] for w in cfg["widths"]] for s in range(cfg["seeds"])]) for p in ("ntk", "standard") for n in SCALES_}
+lazy_expo = {k: slope_interval(ws, v) for k, v in lazy_vals.items()}
+print("lazy (linearized) prediction, exponent of width:")
+for p in ("ntk", "standard"):
+    print(f"{p:>10} " + " ".join(f"{str(lazy_expo[(p, n)]):>18}" for n in SCALES_))
+    for n in SCALES_:
+        glue(f"ch3_lexp_{p}_{n}", str(lazy_expo[(p, n)]))
+gap = {n: [mean_interval(vals[("ntk", n)][0][:, i] / lazy_vals[("ntk", n)][:, i] - 1) for i in range(len(ws))] for n in SCALES_}
+for n in SCALES_:
+    print(f"NTK, measured / linearized - 1, {n:>8}:", [str(g) for g in gap[n]])
+    glue(f"ch3_gap_{n}_wmin", str(gap[n][0]))
+    glue(f"ch3_gap_{n}_wmax", str(gap[n][-1]))
+gap_fit = slope_interval(ws, np.abs(vals[("ntk", "layer")][0] / lazy_vals[("ntk", "layer")] - 1))
+glue("ch3_gap_slope", str(gap_fit))
+glue("ch3_lazy_layer", float(lazy_vals[("ntk", "layer")].mean()))
+print(f"|measured / linearized - 1| of the layer drift ~ n^{gap_fit}")
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "The four scales of the introduction against width (log-log), at the end of training, for the NTK, standard and muP parameterizations: mean over seeds (markers) with the per-input standard deviation (bands, averaged over seeds). Dashed: the lazy (infinite-width) prediction for the NTK parameterization, a constant for the absolute layer drift and that constant over the norm of h_0 for the relative drift.", "name": "fig-ch3-scales"}}
 fig, axes = plt.subplots(1, 4, figsize=(15, 3.9), layout="constrained")
@@ -572,14 +599,13 @@ for ax, (name, (label, _)) in zip(axes, SCALES_.items()):
     ax.set_yscale("log")
     ax.set_xlabel("width $n$")
     ax.set_ylabel(label)
-axes[1].plot(ws, drift_pred.mean(0), "--", color=COLORS["inf"], label="lazy, $n\\to\\infty$")
-axes[2].plot(ws, drift_pred.mean(0) / h0_norm, "--", color=COLORS["inf"], label="lazy")
+for ax, name in zip(axes, SCALES_):
+    ax.plot(ws, lazy_vals[("ntk", name)].mean(0), "--", color=COLORS["inf"], label="NTK, linearized")
 axes[0].set_title("one neuron")
 axes[1].set_title("the layer, absolute")
 axes[2].set_title("the layer, relative")
 axes[3].set_title("Gram matrix, relative")
-axes[0].legend()
-axes[1].legend()
+axes[0].legend(fontsize=8)
 plt.show()
 
 # %% [markdown]
@@ -629,12 +655,14 @@ for p in PARAMS:
 ratio_fit = {p: slope_interval(ws, np.array([[results[(p, w, s)]["stats"].ratio_mean for w in cfg["widths"]] for s in range(cfg["seeds"])])) for p in PARAMS}
 cv = mean_interval([results[("ntk", w, s)]["stats"].layer_sd / results[("ntk", w, s)]["stats"].layer_mean for w in cfg["widths"] for s in range(cfg["seeds"])])
 fixed_fit = {}
-for p in ("ntk", "standard"):
-    for name, key in (("layer", "layer_mean"), ("neuron", "neuron_mean"), ("ratio", "ratio_mean")):
-        arr = np.array([[getattr(results[(p, w, s)]["fixed"], key) for w in cfg["widths"]] for s in range(cfg["seeds"])])
-        fixed_fit[(p, name)] = slope_interval(ws, arr)
+for t in T_FIX:
+    for p in ("ntk", "standard"):
+        for name, key in (("layer", "layer_mean"), ("neuron", "neuron_mean"), ("ratio", "ratio_mean")):
+            arr = np.array([[getattr(results[(p, w, s)]["fixed"][t], key) for w in cfg["widths"]] for s in range(cfg["seeds"])])
+            fixed_fit[(t, p, name)] = slope_interval(ws, arr)
 print("ratio exponent at the end of training:", {p: str(v) for p, v in ratio_fit.items()})
-print(f"after exactly {T_FIX} steps:", {f"{p}/{n}": str(v) for (p, n), v in fixed_fit.items()})
+for (t, p, n), v in fixed_fit.items():
+    print(f"after exactly {t} steps, {p:>8}, {n:>6}: exponent {v}")
 print(f"per-input s.d. / mean of the layer drift (NTK, all runs): {cv}")
 paper = {"layer": (4.8989, 10.5614), "neuron": (0.0955, 0.1375), "ratio": (51.1774, 76.5406)}
 paper_exp = {k: math.log(b / a) / math.log(3) for k, (a, b) in paper.items()}
@@ -644,8 +672,8 @@ glue("ch3_paper_cv", 1.0250 / 4.8989)
 glue("ch3_cv", cv.mean)
 for p in PARAMS:
     glue(f"ch3_ratio_exp_{p}", str(ratio_fit[p]))
-for (p, n), v in fixed_fit.items():
-    glue(f"ch3_fix_{p}_{n}", str(v))
+for (t, p, n), v in fixed_fit.items():
+    glue(f"ch3_fix{t}_{p}_{n}", str(v))
 
 # %% [markdown]
 # SCF's Table 1 (text8, widths 10K and 30K, "we average over inputs in the dataset", so the s.d. is
@@ -747,6 +775,12 @@ peak = [int(gp[np.argmax(gp[:, 1]), 0]) for gp in paths.values()]
 peak_val = [float(gp[:, 1].max()) for gp in paths.values()]
 end_val = [float(gp[-1, 1]) for gp in paths.values()]
 print(f"width {gw}: relative Gram change peaks at step {peak} ({np.round(peak_val, 4)}), ends at {np.round(end_val, 4)}")
+for s_, gp_ in paths.items():
+    i = int(np.argmax(gp_[:, 1]))
+    print(f"seed {s_}: total / linear part / quadratic part at the peak (step {int(gp_[i, 0])}): {gp_[i, 1]:.4f} / {gp_[i, 2]:.4f} / {gp_[i, 3]:.4f}; at the end (step {int(gp_[-1, 0])}): {gp_[-1, 1]:.4f} / {gp_[-1, 2]:.4f} / {gp_[-1, 3]:.4f}")
+lin_peak = [int(gp_[np.argmax(gp_[:, 2]), 0]) for gp_ in paths.values()]
+quad_mono = all(bool((np.diff(gp_[:, 3]) >= -1e-6).all()) for gp_ in paths.values())
+print(f"linear part peaks at steps {lin_peak}; quadratic part monotone in every seed: {quad_mono}")
 glue("ch3_gram_w", gw)
 glue("ch3_gram_peak_step", int(np.median(peak)))
 glue("ch3_gram_peak", float(np.mean(peak_val)))
