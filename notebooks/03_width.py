@@ -706,7 +706,6 @@ for t in (1,) + T_FIX:
     for p in ("ntk", "standard"):
         if t == 1 and p == "ntk":
             continue
-    for p in ("ntk", "standard"):
         for name, key in (("layer", "layer_mean"), ("neuron", "neuron_mean"), ("ratio", "ratio_mean")):
             arr = np.array([[getattr(results[(p, w, s)]["fixed"][t], key) for w in cfg["widths"]] for s in range(cfg["seeds"])])
             fixed_fit[(t, p, name)] = slope_interval(ws, arr)
