@@ -212,6 +212,7 @@ def example1(n, alpha):
     grads = [torch.autograd.grad(f[0], w, retain_graph=True)]
     loss = 0.5 * ((f - 1.0) ** 2).sum()
     step = torch.autograd.grad(loss, w)
+    h2, f = h2.detach(), f.detach()
     with torch.no_grad():
         h1n, h2n, fn = forward([p - g for p, g in zip(w, step)])
     dh2 = h2n - h2
