@@ -664,7 +664,9 @@ plt.show()
 # ({glue:text}`ch3_exp_mup_relative` for the layer, {glue:text}`ch3_exp_mup_gram` for the Gram
 # matrix). At width {glue:text}`ch3_wmax` the relative layer drift is
 # {glue:text}`ch3_val_mup_relative_wmax:.2f` in $\mu$P and {glue:text}`ch3_val_ntk_relative_wmax:.2f`
-# in NTK (paired difference over seeds {glue:text}`ch3_rel_diff`).
+# in NTK (paired difference over seeds {glue:text}`ch3_rel_diff`). $\mu$P's features thus end several
+# times their initial norm away from it, at every width: what $\mu$P guarantees is that this relative
+# change does not depend on the width, not that it is small.
 #
 # *Reading.* The two regimes differ at every scale that is free of the layer's size — one neuron,
 # the layer relative to $\lVert h_0\rVert$, the Gram matrix relative to $\lVert G_0\rVert$ — and the
