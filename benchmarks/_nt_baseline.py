@@ -1,6 +1,6 @@
 """Run inside a separate environment with neural-tangents: times its jit-compiled analytic ReLU NTK.
 
-Usage (called by bench_analytic.py): PYTHON _nt_baseline.py N N0 DEPTH REPEATS SEED
+Usage (called by bench_analytic.py): PYTHON _nt_baseline.py N N0 DEPTH REPEATS SEED [BIAS_VAR]
 Prints one JSON line: {"seconds": best warm time, "peak_rss_mb": ..., "checksum": ...}.
 """
 
@@ -16,11 +16,13 @@ jax.config.update("jax_enable_x64", True)
 from neural_tangents import stax  # noqa: E402
 
 n, n0, depth, repeats, seed = (int(a) for a in sys.argv[1:6])
+bias_var = float(sys.argv[6]) if len(sys.argv) > 6 else 0.0
+b_std = bias_var**0.5 if bias_var > 0 else None
 x = np.random.default_rng(seed).standard_normal((n, n0))
 layers = []
 for _ in range(depth - 1):
-    layers += [stax.Dense(1, W_std=1.0, b_std=None, parameterization="ntk"), stax.Relu()]
-layers += [stax.Dense(1, W_std=1.0, b_std=None, parameterization="ntk")]
+    layers += [stax.Dense(1, W_std=1.0, b_std=b_std, parameterization="ntk"), stax.Relu()]
+layers += [stax.Dense(1, W_std=1.0, b_std=b_std, parameterization="ntk")]
 _, _, kernel_fn = stax.serial(*layers)
 kfn = jax.jit(kernel_fn, static_argnames="get")
 k = kfn(x, None, get="ntk").block_until_ready()  # compile
