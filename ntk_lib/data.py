@@ -405,3 +405,95 @@ def benchmark_task(name: str, *, seed: int = 0, test_fraction: float = 0.3, n: i
     if kind == "regression" and name != "sines":
         y = (y - y[tr].mean()) / y[tr].std()
     return Task(name, kind, x[tr], y[tr], x[te], y[te], n_classes)
+
+
+CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
+_CIFAR10_DIR = "cifar-10-batches-py"
+
+
+def load_cifar10(
+    n: int | None = 5000, *, seed: int = 0, split: str = "train", cache_dir=None, download: bool = False, url: str = CIFAR10_URL
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """A random subset of CIFAR-10 as ``(images [n, 3, 32, 32] float32 in [0, 1], labels [n] long)``.
+
+    Read from the python-format tarball ``cifar-10-python.tar.gz`` in ``cache_dir/cifar10`` (default
+    cache ``$NTK_DATA`` or ``~/.cache/ntk_lib``), fetched from ``url`` (about 163 MB, through a ``.part``
+    file) only when ``download=True``. ``split="train"`` draws from the 50,000 training images
+    (``data_batch_1..5``), ``"test"`` from the 10,000 test images; the subset is ``n`` indices drawn
+    without replacement by ``seed`` (``n=None``: the whole split, in file order). The batches are
+    pickles: load only a tarball you trust (the official one).
+    """
+    import pickle
+    import tarfile
+
+    import numpy as np
+
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    if n is not None:
+        n = _check_n(n)
+    seed = check_int(seed, "seed")
+    root = _cache_root(cache_dir) / "cifar10"
+    hint = (
+        f"Without network, put cifar-10-python.tar.gz (the python version from {url}) in {root} "
+        "(or set NTK_DATA), or call load_cifar10(..., download=True) where there is network."
+    )
+    path = _fetch(url, root / "cifar-10-python.tar.gz", what="CIFAR-10", download=download, hint=hint)
+    names = [f"data_batch_{i}" for i in range(1, 6)] if split == "train" else ["test_batch"]
+    images, labels = [], []
+    try:
+        with tarfile.open(path, "r:gz") as tar:
+            for name in names:
+                member = tar.extractfile(f"{_CIFAR10_DIR}/{name}")
+                if member is None:
+                    raise KeyError(name)
+                batch = pickle.load(member, encoding="bytes")
+                images.append(np.asarray(batch[b"data"], dtype=np.uint8))
+                labels.append(np.asarray(batch[b"labels"], dtype=np.int64))
+    except (KeyError, tarfile.TarError, pickle.UnpicklingError, EOFError) as err:
+        raise ValueError(f"{path} is not a CIFAR-10 python-format tarball ({type(err).__name__}: {err})") from None
+    data, lab = np.concatenate(images), np.concatenate(labels)
+    if data.ndim != 2 or data.shape[1] != 3 * 32 * 32 or data.shape[0] != lab.shape[0]:
+        raise ValueError(f"{path}: expected [N, 3072] images and N labels, got {data.shape} and {lab.shape}")
+    if n is not None:
+        if n > data.shape[0]:
+            raise ValueError(f"n must be at most {data.shape[0]} for split {split!r}, got {n}")
+        idx = torch.randperm(data.shape[0], generator=torch.Generator().manual_seed(int(seed)))[:n].numpy()
+        data, lab = data[idx], lab[idx]
+    x = torch.from_numpy(data.reshape(-1, 3, 32, 32).astype(np.float32) / 255.0)
+    return x, torch.from_numpy(lab)
+
+
+def write_cifar10_like(path, *, n_train: int = 50, n_test: int = 20, classes: int = 10, seed: int = 0):
+    """Write a small tarball in the CIFAR-10 python format (five training batches and a test batch) with
+    synthetic images: class ``c`` has its own mean colour pattern plus noise, so that it can be learned.
+    For tests and for running the CIFAR-10 code path offline; ``path`` is the ``.tar.gz`` to create."""
+    import io
+    import pickle
+    import tarfile
+    from pathlib import Path
+
+    import numpy as np
+
+    n_train, n_test, classes = _check_n(n_train, "n_train"), _check_n(n_test, "n_test"), _check_n(classes, "classes")
+    rng = np.random.default_rng(seed)
+    patterns = rng.uniform(0.2, 0.8, size=(classes, 3072))
+
+    def batch(m):
+        lab = rng.integers(0, classes, size=m)
+        img = np.clip(patterns[lab] + 0.15 * rng.standard_normal((m, 3072)), 0.0, 1.0)
+        return {b"data": (255 * img).astype(np.uint8), b"labels": [int(v) for v in lab]}
+
+    sizes = [n_train // 5 + (1 if i < n_train % 5 else 0) for i in range(5)]
+    members = {f"data_batch_{i + 1}": batch(s) for i, s in enumerate(sizes)}
+    members["test_batch"] = batch(n_test)
+    members["batches.meta"] = {b"label_names": [f"class{c}".encode() for c in range(classes)]}
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(path, "w:gz") as tar:
+        for name, obj in members.items():
+            raw = pickle.dumps(obj)
+            info = tarfile.TarInfo(f"{_CIFAR10_DIR}/{name}")
+            info.size = len(raw)
+            tar.addfile(info, io.BytesIO(raw))
+    return path
