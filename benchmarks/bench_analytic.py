@@ -45,6 +45,13 @@ def plain_recursion(x: torch.Tensor, depth: int, bias_var: float = 0.0) -> torch
     return theta
 
 
+def _xla_threads(threads: int) -> dict:
+    """XLA's CPU backend ignores OMP_NUM_THREADS: give it the thread count torch runs with."""
+    if threads != 1:
+        return {}
+    return {"XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=4000)
@@ -89,7 +96,7 @@ def main() -> None:
                 capture_output=True,
                 text=True,
                 check=True,
-                env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+                env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **_xla_threads(torch.get_num_threads())},
             )
             nt = json.loads(res.stdout.strip().splitlines()[-1])
             corner = torch.tensor(nt["corner"], dtype=torch.float64)
