@@ -1,7 +1,7 @@
 """Run inside a separate environment with neural-tangents: times its jit-compiled analytic ReLU NTK.
 
 Usage (called by bench_analytic.py): PYTHON _nt_baseline.py N N0 DEPTH REPEATS SEED [BIAS_VAR]
-Prints one JSON line: {"seconds": best warm time, "peak_rss_mb": ..., "checksum": ...}.
+Prints one JSON line: {"seconds": best warm time, "peak_rss_mb": its own peak, "corner": K[:4, :4]}.
 """
 
 import json
@@ -14,6 +14,20 @@ import numpy as np
 
 jax.config.update("jax_enable_x64", True)
 from neural_tangents import stax  # noqa: E402
+
+
+def _peak_mb() -> float:
+    # VmHWM belongs to this process's own address space (it restarts at exec); ru_maxrss does not:
+    # Linux carries the parent's high-water mark into a child across fork and exec
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
 
 n, n0, depth, repeats, seed = (int(a) for a in sys.argv[1:6])
 bias_var = float(sys.argv[6]) if len(sys.argv) > 6 else 0.0
@@ -36,7 +50,7 @@ print(
     json.dumps(
         {
             "seconds": best,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "peak_rss_mb": _peak_mb(),
             "corner": k[:4, :4].tolist(),
         }
     )

@@ -27,7 +27,7 @@ import numbers
 import torch
 from torch import nn
 
-from ._validate import check_depth, check_nonnegative, check_positive
+from ._validate import check_depth, check_int, check_nonnegative, check_positive
 from .activations import get_activation
 
 __all__ = ["MLP", "FourierFeatures", "NTKECRN", "ALPHA_SCHEDULES", "PARAMETERIZATIONS"]
@@ -93,7 +93,7 @@ class MLP(nn.Module):
         bias_var = check_nonnegative(bias_var, "bias_var")
         self.activation = get_activation(activation)
         self.parameterization = parameterization
-        gen = torch.Generator().manual_seed(seed) if seed is not None else None
+        gen = torch.Generator().manual_seed(check_int(seed, "seed", minimum=0)) if seed is not None else None
         sizes = [in_features] + [width] * (depth - 1) + [out_features]
         self.layers = nn.ModuleList(
             _ScaledLinear(
@@ -148,7 +148,7 @@ class FourierFeatures(nn.Module):
             if isinstance(val, bool) or not isinstance(val, numbers.Integral) or val < 1:
                 raise ValueError(f"{name} must be a positive integer, got {val!r}")
         self.sigma = check_positive(sigma, "sigma")
-        gen = torch.Generator().manual_seed(seed) if seed is not None else None
+        gen = torch.Generator().manual_seed(check_int(seed, "seed", minimum=0)) if seed is not None else None
         self.register_buffer("B", torch.randn(n_features, in_features, generator=gen, dtype=dtype) * self.sigma)
 
     @property
@@ -230,12 +230,13 @@ class NTKECRN(nn.Module):
         scale = {"constant": 1.0, "1/L": 1.0 / n_blocks, "1/sqrt(L)": 1.0 / math.sqrt(n_blocks)}[alpha_schedule]
         self._alphas = [alpha * scale] * n_blocks
         self._keep = [1.0 - float(q) for q in probs]
-        gen = torch.Generator().manual_seed(seed) if seed is not None else None
+        gen = torch.Generator().manual_seed(check_int(seed, "seed", minimum=0)) if seed is not None else None
         # a private generator for the masks, so that training is reproducible from ``seed`` alone
         self._mask_gen = torch.Generator().manual_seed((seed or 0) + 1)
         self.fourier = None
         n_in = in_features
         if fourier_sigma is not None:
+            fourier_features = check_int(fourier_features, "fourier_features", minimum=1)
             self.fourier = FourierFeatures(in_features, fourier_features, fourier_sigma, seed=seed, dtype=dtype)
             n_in = self.fourier.out_features
 
