@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch.func import functional_call, jvp, vjp
 
-from ._validate import as_tensor, check_int, check_positive
+from ._validate import as_tensor, check_int, check_model_input, check_positive
 
 __all__ = ["top_eigenvalue", "stable_lr", "CurveCheck", "check_loss_curve", "LOSS_CURVATURE"]
 
@@ -50,6 +50,7 @@ def top_eigenvalue(model: torch.nn.Module, x, *, iters: int = 100, rtol: float =
         raise ValueError("model has no trainable parameters: its NTK is identically zero")
     first = next(iter(params.values()))
     x = as_tensor(x, "x", dtype=first.dtype, device=first.device)
+    check_model_input(model, x, "x")
     frozen = {k: v.detach() for k, v in model.named_parameters() if not v.requires_grad}
     buffers = {k: v.detach() for k, v in model.named_buffers()}
     flags = [m.training for m in model.modules()]

@@ -471,6 +471,20 @@ def _time_cases(name):
             ("nan", [math.nan], "error")]
 
 
+MODEL_INPUTS = {  # functions that apply a model to an input: a feature-size mismatch is named
+    "empirical.empirical_ntk": "x1", "training.train_gd": "x", "cross_entropy.train_gd_cross_entropy": "x",
+    "stability.top_eigenvalue": "x", "residual.mask_expected_ntk": "x1", "residual.partial_ntk": "x1",
+}
+
+
+@pytest.mark.parametrize("fname", sorted(MODEL_INPUTS))
+def test_feature_size_mismatch_is_named(fname):
+    arg = MODEL_INPUTS[fname]
+    with pytest.raises(ValueError) as info:
+        SPECS[fname].call(**{arg: _x(5, 4)})  # the models take 3 features
+    assert _names(info.value, arg), str(info.value)
+
+
 def all_cases():
     out = []
     for fname, spec in SPECS.items():
@@ -551,8 +565,6 @@ KNOWN = {
     ("fit.mean_interval", "values", "ndim+2"): "inputs flattened",
     **{("fit.paired_interval", a, "ndim+2"): "inputs flattened" for a in ("a", "b")},
     ("cross_entropy.train_gd_cross_entropy", "labels", "numpy"): "labels must be a torch tensor (named error)",
-    # the model's own forward check names its argument x
-    **{(f"residual.{f}", "x1", "ndim+2"): "error names the model's x" for f in ("mask_expected_ntk", "partial_ntk")},
 }
 
 
