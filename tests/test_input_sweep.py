@@ -612,3 +612,26 @@ if __name__ == "__main__":
     print(f"{len(CASES)} cases, {len(fails)} fail")
     for (f, a, m), p in fails:
         print(f"{f:40s} {a:14s} {m:15s} {p[:150]}")
+
+
+# --------------------------------------------------------------------------- numeric range of the layer kernels
+# The ``ntk_lib.layers`` kernels run in the raw domain: where the raw kernel leaves the float64 range
+# they should either stay exact or say so (as ``relu_ntk`` does, pointing to ``normalized=True``).
+
+
+def _relu_net(depth):
+    return layers.serial(*([layers.Dense(1), layers.Relu()] * (depth - 1)), layers.Dense(1))
+
+
+@pytest.mark.xfail(strict=True, reason="layers kernels: no range check (zeros, NaN) yet")
+@pytest.mark.parametrize("scale,depth", [(1e-200, 3), (1e200, 3), (1.0, 1200)])
+def test_layer_kernels_out_of_range_are_exact_or_refused(scale, depth):
+    x = _sph(4, 3) * scale
+    try:
+        k = _relu_net(depth).kernel(x)
+    except ValueError:
+        return
+    ref = analytic.relu_ntk(_sph(4, 3), depth=depth, normalized=True)
+    diag = k.ntk.diagonal()
+    assert bool(torch.isfinite(k.ntk).all()) and bool((diag > 0).all())
+    assert torch.allclose(k.ntk / torch.sqrt(diag[:, None] * diag[None, :]), ref, rtol=1e-10)
