@@ -119,7 +119,11 @@ def main() -> None:
                 f"rel. diff on a 4x4 corner {agree:.1e}"
             )
             print(f"ratio ours / neural-tangents = {ours / nt['seconds']:.3f}   (target <= {target})")
-            print(f"memory ours / neural-tangents = {ours_peak / nt['peak_rss_mb']:.3f}   (peak RSS, whole process; target <= 0.2)")
+            print(
+                f"memory ours / neural-tangents = {ours_peak / nt['peak_rss_mb']:.3f} (peak RSS, whole process), "
+                f"{(ours_peak - ours_base) / nt['extra_mb']:.3f} (extra memory of one call: "
+                f"{ours_peak - ours_base:.0f} MB vs {nt['extra_mb']:.0f} MB)   (target <= 0.2)"
+            )
         else:
             print("neural-tangents baseline skipped: pass --nt-python PATH (a venv with neural-tangents==0.6.5)")
 
