@@ -36,7 +36,7 @@ class Activation:
     ``q1``, ``q2`` and ``c`` broadcast against each other; ``fn`` is the activation itself
     (used by the finite-width models so that both sides of a comparison share one definition).
     ``mean(q)`` is :math:`\mathbb E[\sigma(u)]` for :math:`u\sim\mathcal N(0, q)` (needed where a
-    residual stream carries the activation's output, :mod:`ntk_lib.layers`); ``None`` means "compute
+    residual stream carries the activation's output, ``ntk_lib.layers``); ``None`` means "compute
     it by Gauss–Hermite quadrature of ``fn``".
     """
 

@@ -132,7 +132,7 @@ def theta_bar_deviation(rho1: float, depths) -> tuple[list[float], list[float]]:
     ----------
     rho1 : float
         Input correlation :math:`x^\top x'` in :math:`[-1, 1)`.
-    depths : iterable of int
+    depths : list of int
         Depths :math:`L \ge 1` at which to report :math:`e_L` and :math:`D_L`.
 
     Returns
@@ -176,7 +176,7 @@ def depth_offset(errors, depths) -> torch.Tensor:
 
 def sigmoid_squared_taylor(order: int) -> list:
     r"""Exact Maclaurin coefficients :math:`c_0, \dots, c_{\text{order}}` of :math:`(1+e^{-z})^{-2}`,
-    the map of Prop. 8, as :class:`fractions.Fraction` (:math:`\frac14, \frac14, \frac1{16}, -\frac1{48}, \dots`).
+    the map of Prop. 8, as ``fractions.Fraction`` (:math:`\frac14, \frac14, \frac1{16}, -\frac1{48}, \dots`).
 
     By power-series division: :math:`\sigma = 1/(1+e^{-z})`, then :math:`\sigma^2` by Cauchy product.
     """
