@@ -22,6 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ._validate import check_int
+
 __all__ = ["Activation", "relu", "erf", "from_function", "get_activation", "relu_pair"]
 
 DualFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
@@ -34,7 +36,7 @@ class Activation:
     ``q1``, ``q2`` and ``c`` broadcast against each other; ``fn`` is the activation itself
     (used by the finite-width models so that both sides of a comparison share one definition).
     ``mean(q)`` is :math:`\mathbb E[\sigma(u)]` for :math:`u\sim\mathcal N(0, q)` (needed where a
-    residual stream carries the activation's output, :mod:`ntk_lib.layers`); ``None`` means "compute
+    residual stream carries the activation's output, ``ntk_lib.layers``); ``None`` means "compute
     it by Gauss–Hermite quadrature of ``fn``".
     """
 
@@ -129,8 +131,7 @@ def from_function(
     """
     if not callable(fn):
         raise TypeError(f"fn must be callable, got {type(fn).__name__}")
-    if isinstance(num_points, bool) or not isinstance(num_points, int) or num_points < 2:
-        raise ValueError(f"num_points must be an integer >= 2, got {num_points!r}")
+    num_points, max_block = check_int(num_points, "num_points", minimum=2), check_int(max_block, "max_block", minimum=1)
     nodes, weights = np.polynomial.hermite.hermgauss(num_points)
     nodes_np = nodes * math.sqrt(2.0)
     weights_np = weights / math.sqrt(math.pi)

@@ -30,7 +30,7 @@ import torch
 from torch.func import functional_call, jacrev, jvp, vjp, vmap
 
 from . import _structured
-from ._validate import as_tensor
+from ._validate import as_tensor, check_model_input
 
 __all__ = ["empirical_ntk", "METHODS", "MODES"]
 
@@ -286,6 +286,7 @@ def empirical_ntk(
         x2 = as_tensor(x2, "x2", dtype=dtype, device=device).detach()
         if x2.shape[1:] != x1.shape[1:]:
             raise ValueError(f"x2 samples have shape {tuple(x2.shape[1:])} but x1 samples have {tuple(x1.shape[1:])}")
+    check_model_input(model, x1, "x1")  # x2's rows have x1's shape
     trainable = {k for k, v in model.named_parameters() if v.requires_grad}
     if not trainable:
         raise ValueError("model has no trainable parameters: its NTK is identically zero")
