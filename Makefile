@@ -10,12 +10,14 @@ export PYTHONHASHSEED := 0
 export NTK_DEVICE ?= cpu
 export NTK_PROGRESS ?= 0
 
-.PHONY: help install lint test test-lib test-twins test-papermill test-nbval book book-check execute-committed bench clean
+.PHONY: help install lint test test-lib test-twins test-papermill test-nbval test-browser test-compat book book-check execute-committed bench sync-url clean
 
 help:
 	@echo "make book               install, execute every chapter at book scale, render _build/html"
 	@echo "make test               install, lint, library tests, twins, papermill smoke, nbval, book build"
 	@echo "make execute-committed  (authors) re-execute the committed notebooks in place at book scale"
+	@echo "make test-compat        (slow) the tests and smoke-scale chapters in the oldest and newest supported environments"
+	@echo "make sync-url           write _config.yml's repository URL into every chapter's Colab install cell"
 	@echo "make bench              run the benchmark scripts (prints ratios against baselines)"
 
 $(STAMP): pyproject.toml requirements.txt requirements-dev.txt constraints.txt
@@ -53,6 +55,13 @@ book: $(STAMP)
 
 execute-committed: $(STAMP)
 	$(PY) tools/execute_notebooks.py --in-place $(NOTEBOOKS)
+
+# Not part of make test: two throwaway environments, several GB of downloads (see README).
+test-compat: $(STAMP)
+	$(PY) tools/test_compat.py
+
+sync-url: $(STAMP)
+	$(PY) tools/sync_repo_url.py
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_analytic.py

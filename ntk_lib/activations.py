@@ -22,31 +22,74 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-__all__ = ["Activation", "relu", "erf", "from_function", "get_activation"]
+__all__ = ["Activation", "relu", "erf", "from_function", "get_activation", "relu_pair"]
 
 DualFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
 
 
 @dataclass(frozen=True)
 class Activation:
-    """An activation together with its Gaussian dual ``dual(q1, q2, c) -> (V, V_dot)``.
+    r"""An activation together with its Gaussian dual ``dual(q1, q2, c) -> (V, V_dot)``.
 
     ``q1``, ``q2`` and ``c`` broadcast against each other; ``fn`` is the activation itself
     (used by the finite-width models so that both sides of a comparison share one definition).
+    ``mean(q)`` is :math:`\mathbb E[\sigma(u)]` for :math:`u\sim\mathcal N(0, q)` (needed where a
+    residual stream carries the activation's output, :mod:`ntk_lib.layers`); ``None`` means "compute
+    it by Gauss–Hermite quadrature of ``fn``".
     """
 
     name: str
     fn: Callable[[torch.Tensor], torch.Tensor]
     dual: DualFn
+    mean: Callable[[torch.Tensor], torch.Tensor] | None = None
+
+    def mean_value(self, q: torch.Tensor) -> torch.Tensor:
+        r""":math:`\mathbb E[\sigma(u)]`, :math:`u\sim\mathcal N(0, q)`, elementwise in ``q``."""
+        if self.mean is not None:
+            return self.mean(q)
+        return _gauss_hermite_mean(self.fn, q)
+
+
+def relu_pair(q1, q2, c, u=None):
+    r"""The ReLU arc-cosine map on a pair, the one implementation the library uses.
+
+    For :math:`(u_1, u_2)` centred Gaussian with variances ``q1``, ``q2`` and covariance ``c``,
+    :math:`\rho = c/\sqrt{q_1q_2}` and :math:`h` of :func:`ntk_lib.analytic.h`, returns
+
+    .. math::
+
+       V = \tfrac12\sqrt{q_1q_2}\,h(\rho), \qquad \dot V = \tfrac12 h'(\rho), \qquad
+       1 - h(\rho),
+
+    so that :math:`\mathbb E[(\sigma(u_1)-\sigma(u_2))^2] = \tfrac12(\sqrt{q_1}-\sqrt{q_2})^2
+    + \sqrt{q_1q_2}\,(1-h(\rho))`. ``u`` is :math:`1-\rho` when the caller knows it more
+    accurately than ``1 - c/sqrt(q1 q2)`` (nearly colinear pairs); the step itself is the
+    cancellation-free one of :mod:`ntk_lib.analytic`. Pairs with a zero variance get :math:`\rho = 0`.
+    """
+    # imported here: analytic imports this module
+    from .analytic import _relu_step
+
+    q1, q2, c = torch.broadcast_tensors(q1, q2, c)
+    norm = torch.sqrt(q1 * q2)
+    pos = norm > 0
+    safe = torch.where(pos, norm, 1.0)
+    rho = torch.where(pos, c / safe, 0.0).clamp(-1.0, 1.0)
+    u = 1 - rho if u is None else torch.where(pos, u, 1.0)
+    hval, omh, hp = _relu_step(rho, u)
+    return norm * hval / 2, hp / 2, omh
 
 
 def _relu_dual(q1, q2, c):
-    norm = torch.sqrt(q1 * q2)
-    rho = torch.where(norm > 0, c / torch.where(norm > 0, norm, 1.0), 0.0).clamp(-1.0, 1.0)
-    theta = torch.acos(rho)
-    v = norm * (torch.sin(theta) + (math.pi - theta) * rho) / (2 * math.pi)
-    vdot = (math.pi - theta) / (2 * math.pi)
+    v, vdot, _ = relu_pair(q1, q2, c)
     return v, vdot
+
+
+def _relu_mean(q):
+    return torch.sqrt(q / (2 * math.pi))
+
+
+def _zero_mean(q):
+    return torch.zeros_like(q)
 
 
 def _erf_dual(q1, q2, c):
@@ -59,13 +102,13 @@ def _erf_dual(q1, q2, c):
 def relu() -> Activation:
     r"""ReLU with the arc-cosine dual: :math:`V=\frac{\sqrt{qq'}}{2\pi}(\sin\theta+(\pi-\theta)\cos\theta)`,
     :math:`\dot V=\frac{\pi-\theta}{2\pi}`, :math:`\cos\theta=c/\sqrt{qq'}`."""
-    return Activation("relu", torch.relu, _relu_dual)
+    return Activation("relu", torch.relu, _relu_dual, _relu_mean)
 
 
 def erf() -> Activation:
     r"""erf with Williams' dual: :math:`V=\frac2\pi\arcsin\frac{2c}{\sqrt{(1+2q)(1+2q')}}`,
     :math:`\dot V=\frac4\pi\big((1+2q)(1+2q')-4c^2\big)^{-1/2}`."""
-    return Activation("erf", torch.erf, _erf_dual)
+    return Activation("erf", torch.erf, _erf_dual, _zero_mean)
 
 
 def from_function(
@@ -123,7 +166,20 @@ def from_function(
             d_out[s : s + step] = (gu * gup * w2).sum((1, 2))
         return v_out.reshape(shape), d_out.reshape(shape)
 
-    return Activation(name or getattr(fn, "__name__", "custom"), fn, dual)
+    def mean(q):
+        return _gauss_hermite_mean(fn, q, num_points=num_points)
+
+    return Activation(name or getattr(fn, "__name__", "custom"), fn, dual, mean)
+
+
+def _gauss_hermite_mean(fn, q, num_points: int = 64) -> torch.Tensor:
+    r""":math:`\mathbb E[\sigma(\sqrt q z)] \approx \sum_a w_a\,\sigma(\sqrt q z_a)` (probabilists' nodes)."""
+    nodes, weights = np.polynomial.hermite.hermgauss(num_points)
+    z = torch.as_tensor(nodes * math.sqrt(2.0), dtype=q.dtype, device=q.device)
+    wt = torch.as_tensor(weights / math.sqrt(math.pi), dtype=q.dtype, device=q.device)
+    with torch.no_grad():
+        vals = fn(torch.sqrt(q)[..., None] * z)
+    return (vals * wt).sum(-1)
 
 
 def get_activation(activation) -> Activation:

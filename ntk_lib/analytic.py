@@ -40,7 +40,17 @@ from typing import NamedTuple
 
 import torch
 
-from ._validate import as_tensor, check_depth, check_nonnegative, check_positive
+from ._validate import (
+    as_tensor,
+    check_depth,
+    check_int,
+    check_nonnegative,
+    check_positive,
+    compute_dtype,
+    row_norms,
+    to_float64,
+    unit_rows,
+)
 from .activations import get_activation
 
 __all__ = [
@@ -58,18 +68,19 @@ __all__ = [
 _PI = math.pi
 _SERIES_CUT = 0.1  # below this angle sin(t) - t cos(t) is summed as a series
 _COLINEAR_CUT = 1e-3  # |1 - cos| below this: recompute the input angle from differences
-#: pairs per block of the blocked ReLU recursion: about a dozen float64 work arrays of this size
-#: (~12 MiB in all) live at once, on top of the output.
+#: pairs per block of the blocked ReLU recursion on the CPU: about ten float64 work arrays of this
+#: size (~10 MiB in all) live at once, on top of the output, and stay in cache. On a GPU the block
+#: is sized from :func:`ntk_lib.device.memory_budget_bytes` instead.
 DEFAULT_BLOCK_ELEMS = 1 << 17
+_WORK_ARRAYS = 12  # float64 arrays of one block alive at once (state, scratch, cosines)
 
 
 # --------------------------------------------------------------------------- h and h'
 
 
 def _check_unit_interval(z, name: str) -> torch.Tensor:
-    z = as_tensor(z, name, dtype=torch.float64 if not torch.is_tensor(z) else None, allow_empty=True)
-    if not z.is_floating_point():
-        z = z.to(torch.float64)
+    z = as_tensor(z, name, allow_empty=True)
+    z = z.to(compute_dtype(z.dtype))
     tol = 8 * torch.finfo(z.dtype).eps
     if z.numel() and (float(z.min()) < -1 - tol or float(z.max()) > 1 + tol):
         raise ValueError(f"{name} must lie in [-1, 1], got values in [{float(z.min())}, {float(z.max())}]")
@@ -80,14 +91,16 @@ def h(z) -> torch.Tensor:
     r"""Definition 5 of St-Arnaud et al.: :math:`h(z) = \frac{z\arcsin z}{\pi} + \frac{\sqrt{1-z^2}}{\pi} + \frac z2`.
 
     For ReLU on the sphere, :math:`\rho^{(l+1)} = h(\rho^{(l)})`; :math:`h` is increasing on
-    :math:`[-1,1]` with :math:`h(-1)=0`, :math:`h(1)=1` and :math:`h(z)\ge z`.
+    :math:`[-1,1]` with :math:`h(-1)=0`, :math:`h(1)=1` and :math:`h(z)\ge z`. Lists, arrays and
+    integer inputs give float64; float16/bfloat16 tensors are computed and returned in float32.
     """
     z = _check_unit_interval(z, "z")
     return z * torch.asin(z) / _PI + torch.sqrt((1 - z) * (1 + z)) / _PI + z / 2
 
 
 def h_prime(z) -> torch.Tensor:
-    r""":math:`h'(z) = \frac12 + \frac{\arcsin z}{\pi}`; for ReLU :math:`\dot\Sigma^{(l+1)} = \frac w2 h'(\rho^{(l)})`."""
+    r""":math:`h'(z) = \frac12 + \frac{\arcsin z}{\pi}`; for ReLU :math:`\dot\Sigma^{(l+1)} = \frac w2 h'(\rho^{(l)})`.
+    Input dtypes as in :func:`h`."""
     z = _check_unit_interval(z, "z")
     return 0.5 + torch.asin(z) / _PI
 
@@ -98,45 +111,88 @@ def _series(t: torch.Tensor) -> torch.Tensor:
     return t * t2 * (1 / 3 + t2 * (-1 / 30 + t2 * (1 / 840 + t2 * (-1 / 45360 + t2 / 3991680))))
 
 
-def _series_fix(theta: torch.Tensor, s: torch.Tensor) -> None:
-    """Overwrite s = sin(t) - t cos(t) by its Taylor series where t is small (in place).
+def _series_fix(half: torch.Tensor, s: torch.Tensor, diag_cols: int = 0) -> None:
+    """Overwrite s = sin(t) - t cos(t) by its Taylor series where t = 2 * half is small (in place).
 
-    Small tensors (or tensors where most angles are small, as at large depth) take a dense
-    ``where``; large ones with few small angles are patched through a mask.
+    On a GPU (or for small tensors) a dense ``where``: no host synchronization inside the layer
+    loop. On the CPU, where reading a value costs nothing, the series is evaluated only where some
+    angle is small: in a symmetric block the first ``diag_cols`` columns (the square holding the
+    diagonal, whose angles are 0) are patched densely, the rest only when its smallest angle asks for it.
     """
-    small = theta < _SERIES_CUT
-    if theta.numel() <= 1 << 14:
-        torch.where(small, _series(theta), s, out=s)
+    cut = _SERIES_CUT / 2
+    if half.device.type != "cpu" or half.numel() <= 1 << 14:
+        torch.where(half < cut, _series(2 * half), s, out=s)
         return
-    count = int(small.sum())
-    if count == 0:
+    if diag_cols:
+        hd, sd = half[:, :diag_cols], s[:, :diag_cols]
+        sd.copy_(torch.where(hd < cut, _series(2 * hd), sd))
+        half, s = half[:, diag_cols:], s[:, diag_cols:]
+        if half.numel() == 0:
+            return
+    if float(half.amin()) >= cut:
         return
-    if count * 8 > theta.numel():
-        torch.where(small, _series(theta), s, out=s)
+    small = half < cut
+    if int(small.sum()) * 8 > half.numel():
+        s.copy_(torch.where(small, _series(2 * half), s))
     else:
-        s[small] = _series(theta[small])
+        s[small] = _series(2 * half[small])
 
 
-def _sin_minus_t_cos(theta: torch.Tensor, sin: torch.Tensor, rho: torch.Tensor) -> torch.Tensor:
-    """sin(t) - t cos(t), with the Taylor series where direct evaluation cancels (t small)."""
-    s = sin - theta * rho
-    _series_fix(theta, s)
-    return s
+class _Work:
+    """Scratch arrays of one block, allocated once and reused by every layer."""
+
+    def __init__(self, like: torch.Tensor, diag_cols: int = 0):
+        self.diag_cols = diag_cols  # symmetric block: leading columns holding the diagonal
+        self.half = torch.empty_like(like)
+        self.sin = torch.empty_like(like)
+        self.s = torch.empty_like(like)
+
+
+def _relu_map_(rho: torch.Tensor, u: torch.Tensor, work: _Work) -> None:
+    r"""One ReLU layer in place: (rho, u = 1 - rho) -> (h(rho), 1 - h(rho)); ``work.half`` keeps
+    the half angle :math:`\theta/2 = \arcsin\sqrt{u/2}`, so :math:`h'(\rho) = 1 - \theta/\pi`.
+
+    With :math:`s = \sin\theta - \theta\cos\theta`: :math:`h = \rho + s/\pi` and
+    :math:`1 - h = u - s/\pi`, both free of cancellation when :math:`\rho\to1` (series for small s).
+    Three transcendental calls per pair (two square roots, one arcsine), everything else fused
+    into in-place multiply-adds on preallocated buffers.
+    """
+    half, sin, s = work.half, work.sin, work.s
+    torch.mul(u, 0.5, out=half).sqrt_().asin_()
+    torch.sub(2.0, u, out=sin).mul_(u).sqrt_()
+    torch.addcmul(sin, half, rho, value=-2.0, out=s)
+    _series_fix(half, s, work.diag_cols)
+    rho.add_(s, alpha=1 / _PI)
+    u.sub_(s, alpha=1 / _PI)
+
+
+def _theta_bar_decay_(tb: torch.Tensor, half: torch.Tensor, k1) -> None:
+    r"""First half of the normalized NTK update, in place: :math:`\bar\Theta \leftarrow k_1 (1-\theta/\pi)\bar\Theta`
+    (``half`` holds :math:`\theta/2`). ``k1`` is a scalar (unit sphere, no bias: :math:`L/(L+1)`, Prop. 5)
+    or a ``(column, row)`` pair of per-point factors."""
+    tb.addcmul_(tb, half, value=-2 / _PI)
+    if isinstance(k1, tuple):
+        tb.mul_(k1[0]).mul_(k1[1])
+    else:
+        tb.mul_(k1)
+
+
+def _theta_bar_add_(tb: torch.Tensor, rho: torch.Tensor, k2, scratch: torch.Tensor) -> None:
+    r"""Second half, in place: :math:`\bar\Theta \leftarrow \bar\Theta + k_2\,\rho^{(L+1)}`, so that altogether
+    :math:`\bar\Theta^{(L+1)} = k_1 h'(\rho^{(L)})\bar\Theta^{(L)} + k_2\rho^{(L+1)}` (:math:`k_2 = 1/(L+1)`
+    in Prop. 5)."""
+    if isinstance(k2, tuple):
+        tb.addcmul_(rho, torch.mul(k2[0], k2[1], out=scratch))
+    else:
+        tb.add_(rho, alpha=k2)
 
 
 def _relu_step(rho: torch.Tensor, u: torch.Tensor):
-    r"""One ReLU layer on a pair: from (rho, u = 1 - rho) to (h(rho), 1 - h(rho), h'(rho)).
-
-    Uses :math:`\theta = 2\arcsin\sqrt{u/2}` and :math:`1-h = u - (\sin\theta-\theta\cos\theta)/\pi`,
-    both free of cancellation when :math:`\rho\to1`.
-    """
-    u = u.clamp(0.0, 2.0)
-    sin = torch.sqrt(u * (2 - u))
-    theta = 2 * torch.asin(torch.sqrt(0.5 * u))
-    hp = 1 - theta / _PI
-    hval = (sin + (_PI - theta) * rho) / _PI
-    omh = u - _sin_minus_t_cos(theta, sin, rho) / _PI
-    return hval, omh, hp
+    """Out-of-place :func:`_relu_map_`: returns (h(rho), 1 - h(rho), h'(rho))."""
+    rho, u = rho.clone(), u.clone()
+    work = _Work(rho)
+    _relu_map_(rho, u, work)
+    return rho, u, 1 - work.half * (2 / _PI)
 
 
 def theta_bar_recurrence(rho1, depth: int) -> torch.Tensor:
@@ -153,15 +209,16 @@ def theta_bar_recurrence(rho1, depth: int) -> torch.Tensor:
     (Definition 4: :math:`n_0 2^{L-1}\Theta^{(L)}/L`). Exact for depth in the thousands.
     """
     depth = check_depth(depth)
-    rho = _check_unit_interval(rho1, "rho1").to(torch.float64)
+    rho = to_float64(_check_unit_interval(rho1, "rho1")).clone()
     u = (1 - rho).clamp(0.0, 2.0)
     tb = rho.clone()
     out = torch.empty((depth, *rho.shape), dtype=torch.float64, device=rho.device)
     out[0] = tb
+    work = _Work(rho)
     for layer in range(1, depth):
-        hval, omh, hp = _relu_step(rho, u)
-        tb = (layer / (layer + 1)) * hp * tb + hval / (layer + 1)
-        rho, u = hval, omh
+        _relu_map_(rho, u, work)
+        _theta_bar_decay_(tb, work.half, layer / (layer + 1))
+        _theta_bar_add_(tb, rho, 1 / (layer + 1), work.s)
         out[layer] = tb
     return out
 
@@ -170,7 +227,7 @@ def theta_bar_recurrence(rho1, depth: int) -> torch.Tensor:
 
 
 def _inputs(x1, x2):
-    x1 = as_tensor(x1, "x1", ndim=2)
+    x1 = to_float64(as_tensor(x1, "x1", ndim=2))
     sym = x2 is None
     if sym:
         x2 = x1
@@ -178,9 +235,10 @@ def _inputs(x1, x2):
         x2 = as_tensor(x2, "x2", ndim=2)
         if x2.shape[1] != x1.shape[1]:
             raise ValueError(f"x2 has {x2.shape[1]} features but x1 has {x1.shape[1]}: feature dimensions must match")
+        x2 = to_float64(x2)
         if x2.device != x1.device:
             raise ValueError(f"x1 is on {x1.device} but x2 is on {x2.device}")
-    return x1.to(torch.float64), x2.to(torch.float64), sym
+    return x1, x2, sym
 
 
 def _check_var(weight_var, bias_var):
@@ -191,25 +249,30 @@ class _PointStats(NamedTuple):
     """Per-point, per-layer quantities of the ReLU recursion, each [depth, n] (float64)."""
 
     alpha: torch.Tensor  # sqrt((w/2) q^{l-1} / q^l): weight share of the new covariance
-    beta: torch.Tensor  # sqrt(b / q^l): bias share
+    beta: torch.Tensor  # sqrt(b / q^l): bias share (alpha^2 + beta^2 = 1)
     c1: torch.Tensor  # sqrt(T^{l-1} / T^l)
     c2: torch.Tensor  # sqrt(q^l / T^l)
     log_q: torch.Tensor  # log Sigma^{(l)}(x, x)
     log_t: torch.Tensor  # log Theta^{(l)}(x, x)
 
 
-def _point_stats(x: torch.Tensor, depth: int, w: float, b: float, name: str) -> _PointStats:
-    n0 = x.shape[1]
-    sq = (x * x).sum(1)
-    if b == 0 and bool((sq == 0).any()):
-        row = int(torch.nonzero(sq == 0)[0])
+def _log_sq_norms(x: torch.Tensor, name: str, b: float) -> torch.Tensor:
+    """log |x_i|^2 without overflow or underflow (rows scaled first); -inf for an all-zero row."""
+    scale, rest = row_norms(x)
+    if b == 0 and bool((scale == 0).any()):
+        row = int(torch.argmin(scale))
         raise ValueError(
             f"{name} has an all-zero row (row {row}); with bias_var=0 its kernel is identically 0 "
             "and its correlations undefined: drop it or use bias_var > 0"
         )
+    return 2 * (torch.log(scale) + torch.log(rest))
+
+
+def _point_stats(x: torch.Tensor, depth: int, w: float, b: float, name: str) -> _PointStats:
+    n0 = x.shape[1]
     log_b = math.log(b) if b > 0 else -math.inf
     log_half_w = math.log(w / 2)
-    log_a = torch.log(w * sq / n0)
+    log_a = math.log(w / n0) + _log_sq_norms(x, name, b)
     n = x.shape[0]
     if b == 0:
         # closed forms: q^l = q^1 (w/2)^(l-1), T^l = l q^l, so every ratio is a scalar per layer
@@ -219,7 +282,8 @@ def _point_stats(x: torch.Tensor, depth: int, w: float, b: float, name: str) -> 
         ones = torch.ones_like(log_q)
         c1 = torch.sqrt(layers / (layers + 1)) / math.sqrt(w / 2) * ones
         c2 = torch.sqrt(1 / (layers + 1)) * ones
-        return _PointStats(ones, torch.zeros_like(ones), c1, c2, log_q, log_t)
+        zeros = torch.zeros_like(ones)
+        return _PointStats(ones, zeros, c1, c2, log_q, log_t)
     alpha = torch.empty(depth, n, dtype=torch.float64, device=x.device)
     beta, c1, c2, log_q, log_t = (torch.empty_like(alpha) for _ in range(5))
     lb = torch.full_like(log_a, log_b)
@@ -244,9 +308,13 @@ def _point_stats(x: torch.Tensor, depth: int, w: float, b: float, name: str) -> 
 
 
 def _input_cosines(xh1: torch.Tensor, xh2: torch.Tensor):
-    """cos and 1 - cos of the angle between unit rows, accurate for nearly colinear pairs."""
+    r"""cos and 1 - cos of the angle between unit rows, accurate for nearly colinear pairs.
+
+    One index lookup per block (not per layer): the few nearly colinear pairs get their angle
+    from :math:`2\,\mathrm{atan2}(\lVert a-c\rVert, \lVert a+c\rVert)`.
+    """
     cos = (xh1 @ xh2.T).clamp_(-1.0, 1.0)
-    one_minus = 1 - cos
+    one_minus = torch.sub(1.0, cos)
     near = torch.nonzero(one_minus < _COLINEAR_CUT, as_tuple=True)
     if near[0].numel():
         a, c = xh1[near[0]], xh2[near[1]]
@@ -257,109 +325,128 @@ def _input_cosines(xh1: torch.Tensor, xh2: torch.Tensor):
     return cos, one_minus
 
 
-def _unit_rows(x: torch.Tensor) -> torch.Tensor:
-    norm = torch.linalg.vector_norm(x, dim=1, keepdim=True)
-    return torch.where(norm > 0, x / torch.where(norm > 0, norm, 1.0), 0.0)
+_unit_rows = unit_rows
 
 
-def _block_recursion_no_bias(cos, one_minus, depth: int, want: str):
-    """The b = 0 recursion, in place on preallocated buffers (no page faults, few passes).
+def _affine_(rho, u, work: _Work, s1: _PointStats, s2: _PointStats, layer: int) -> None:
+    r"""The bias step in the normalized domain, in place: :math:`\rho \leftarrow \alpha\alpha'\rho + \beta\beta'`,
+    :math:`u \leftarrow \alpha\alpha' u + \tfrac12[(\alpha-\alpha')^2 + (\beta-\beta')^2]`
+    (:math:`= 1-\alpha\alpha'-\beta\beta'` as :math:`\alpha^2+\beta^2=1`: no cancellation for similar points)."""
+    a1, a2 = s1.alpha[layer][:, None], s2.alpha[layer][None, :]
+    b1, b2 = s1.beta[layer][:, None], s2.beta[layer][None, :]
+    aa, diff = work.half, work.sin  # both free between layers
+    torch.mul(a1, a2, out=aa)
+    rho.mul_(aa).addcmul_(b1, b2)
+    u.mul_(aa)
+    torch.sub(a1, a2, out=diff)
+    u.addcmul_(diff, diff, value=0.5)
+    torch.sub(b1, b2, out=diff)
+    u.addcmul_(diff, diff, value=0.5)
 
-    State per pair: u = 1 - rho and the normalized kernel tb. Per layer, with
-    theta = 2 asin(sqrt(u/2)): s = sin(theta) - theta (1 - u), 1 - h = u - s/pi,
-    tb <- L/(L+1) (1 - theta/pi) tb + h/(L+1)   (Prop. 5).
+
+def _block_recursion(cos, one_minus, s1: _PointStats, s2: _PointStats, w: float, b: float, want: str, diag_cols=0):
+    r"""Run the ReLU recursion over all layers on one block of pairs, in place on the block's
+    buffers (no allocation inside the layer loop); return the wanted kernel.
+
+    State per pair: :math:`\rho`, :math:`u = 1-\rho` and :math:`\bar\Theta`. Per layer: the ReLU map
+    (:func:`_relu_map_`), the bias step (:func:`_affine_`, skipped when ``b = 0``) and the
+    :math:`\bar\Theta` update (:func:`_theta_bar_decay_`, :func:`_theta_bar_add_`).
     """
-    u = one_minus
-    tb = cos if want != "nngp" else None
-    theta = torch.empty_like(u)
-    sin = torch.empty_like(u)
-    s = torch.empty_like(u)
-    for layer in range(1, depth):
-        torch.mul(u, 0.5, out=theta).sqrt_().asin_().mul_(2.0)
-        torch.sub(2.0, u, out=sin).mul_(u).sqrt_()
-        # s = sin - theta + theta * u
-        torch.addcmul(sin, theta, u, out=s).sub_(theta)
-        _series_fix(theta, s)
-        u.sub_(s, alpha=1 / _PI)  # u <- 1 - h(rho)
-        if tb is not None:
-            # tb <- c (1 - theta/pi) tb + (1 - u_new)/(L+1), c = L/(L+1)
-            c = layer / (layer + 1)
-            tb.addcmul_(tb, theta, value=-1 / _PI).mul_(c)
-            tb.sub_(u, alpha=1 / (layer + 1)).add_(1 / (layer + 1))
-    if tb is not None:
-        return tb
-    return torch.sub(1.0, u)  # rho^(L)
-
-
-def _outer(v1: torch.Tensor, v2: torch.Tensor) -> torch.Tensor:
-    return v1[:, None] * v2[None, :]
-
-
-def _rescale(v: torch.Tensor, log1: torch.Tensor, log2: torch.Tensor) -> torch.Tensor:
-    """v * sqrt(d1 d2^T) from per-point log-diagonals: back from the normalized domain."""
-    return v * torch.exp((log1[:, None] + log2[None, :]) / 2)
-
-
-def _first_layer(cos, one_minus, s1: _PointStats, s2: _PointStats):
-    """rho and u = 1 - rho of Sigma^(1) with bias: u = |(alpha, beta) - (alpha', beta')|^2 / 2 + alpha alpha' (1 - cos)."""
-    a1, a2, be1, be2 = s1.alpha[0], s2.alpha[0], s1.beta[0], s2.beta[0]
-    aa = _outer(a1, a2)
-    rho = aa * cos + _outer(be1, be2)
-    u = 0.5 * ((a1[:, None] - a2) ** 2 + (be1[:, None] - be2) ** 2) + aa * one_minus
-    return rho, u
-
-
-def _bias_layer(rho, u, tb, s1: _PointStats, s2: _PointStats, layer: int, w: float):
-    """One layer of the general (w, b) recursion in the normalized domain: new (rho, u, tb, h')."""
-    hval, omh, hp = _relu_step(rho, u)
-    a1, a2, be1, be2 = s1.alpha[layer], s2.alpha[layer], s1.beta[layer], s2.beta[layer]
-    aa = _outer(a1, a2)
-    new_rho = aa * hval + _outer(be1, be2)
-    new_u = 0.5 * ((a1[:, None] - a2) ** 2 + (be1[:, None] - be2) ** 2) + aa * omh
-    if tb is not None:
-        tb = (w / 2) * hp * tb * _outer(s1.c1[layer], s2.c1[layer]) + new_rho * _outer(s1.c2[layer], s2.c2[layer])
-    return new_rho, new_u, tb, hp
-
-
-def _block_recursion(cos, one_minus, s1: _PointStats, s2: _PointStats, w: float, b: float, want: str):
-    """Run the ReLU recursion over all layers on one block of pairs; return the wanted kernel."""
     depth = s1.alpha.shape[0]
-    if b == 0:
-        out = _block_recursion_no_bias(cos, one_minus, depth, want)
-    else:
-        rho, u = _first_layer(cos, one_minus, s1, s2)
-        tb = rho.clone() if want != "nngp" else None
-        for layer in range(1, depth):
-            rho, u, tb, _ = _bias_layer(rho, u, tb, s1, s2, layer, w)
-        out = rho if want == "nngp" else tb
+    rho, u = cos, one_minus.clamp_(0.0, 2.0)  # later layers keep 0 <= u <= 1 by construction
+    work = _Work(rho, diag_cols)
+    if b > 0:
+        _affine_(rho, u, work, s1, s2, 0)
+    tb = rho.clone() if want != "nngp" else None
+    for layer in range(1, depth):
+        _relu_map_(rho, u, work)
+        if tb is not None:
+            if b > 0:
+                k1 = ((s1.c1[layer] * (w / 2))[:, None], s2.c1[layer][None, :])
+                k2 = (s1.c2[layer][:, None], s2.c2[layer][None, :])
+            else:
+                k1, k2 = layer / (layer + 1), 1 / (layer + 1)
+            _theta_bar_decay_(tb, work.half, k1)
+        if b > 0:
+            _affine_(rho, u, work, s1, s2, layer)
+        if tb is not None:
+            _theta_bar_add_(tb, rho, k2, work.s)
+    out = rho if want == "nngp" else tb
     if want == "normalized":
         return out
     if want == "ntk":
-        return _rescale(out, s1.log_t[-1], s2.log_t[-1])
-    return _rescale(out, s1.log_q[-1], s2.log_q[-1])
+        return _rescale_(out, s1.log_t[-1], s2.log_t[-1])
+    return _rescale_(out, s1.log_q[-1], s2.log_q[-1])
+
+
+def _rescale_(v: torch.Tensor, log1: torch.Tensor, log2: torch.Tensor) -> torch.Tensor:
+    """v * sqrt(d1 d2^T) from per-point log-diagonals, in place: back from the normalized domain."""
+    return v.mul_(torch.exp(log1 / 2)[:, None]).mul_(torch.exp(log2 / 2)[None, :])
+
+
+def _check_range(logs: list[torch.Tensor], dtype: torch.dtype, what: str, depth: int) -> None:
+    """The raw kernel's diagonal must be a normal number of ``dtype``; otherwise say what to do."""
+    info = torch.finfo(dtype)
+    lo = min(float(v.min()) for v in logs)
+    hi = max(float(v.max()) for v in logs)
+    if lo < math.log(info.tiny):
+        raise ValueError(
+            f"the raw {what} at depth={depth} underflows {dtype} (its diagonal reaches e^{lo:.4g}, below "
+            f"{info.tiny:.3g}); use normalized=True, which is exact at any depth (the raw kernel is the "
+            "normalized one times sqrt(K(x,x) K(x',x')))"
+        )
+    if hi > math.log(info.max):
+        raise ValueError(
+            f"the raw {what} at depth={depth} overflows {dtype} (its diagonal reaches e^{hi:.4g}); use "
+            "normalized=True, a smaller weight_var or smaller inputs, or a wider dtype"
+        )
+
+
+def _block_rows(n1: int, n2: int, block_elems, device: torch.device) -> int:
+    if block_elems is None:
+        if device.type == "cpu":
+            block_elems = DEFAULT_BLOCK_ELEMS
+        else:
+            from .device import memory_budget_bytes
+
+            block_elems = max(DEFAULT_BLOCK_ELEMS, memory_budget_bytes(device) // (8 * _WORK_ARRAYS))
+    else:
+        block_elems = check_int(block_elems, "block_elems")
+        if block_elems < 1:
+            raise ValueError(f"block_elems must be a positive integer, got {block_elems!r}")
+    return max(1, min(n1, block_elems // max(n2, 1)))
+
+
+def _out_dtype(dtype) -> torch.dtype:
+    out_dtype = torch.float64 if dtype is None else dtype
+    if not (isinstance(out_dtype, torch.dtype) and out_dtype.is_floating_point):
+        raise TypeError(f"dtype must be a floating torch.dtype, got {dtype!r}")
+    return out_dtype
 
 
 def _relu_kernel(x1, x2, *, depth, weight_var, bias_var, want, dtype, block_elems):
     depth = check_depth(depth)
     w, b = _check_var(weight_var, bias_var)
+    out_dtype = _out_dtype(dtype)
     x1, x2, sym = _inputs(x1, x2)
-    out_dtype = torch.float64 if dtype is None else dtype
-    if not (isinstance(out_dtype, torch.dtype) and out_dtype.is_floating_point):
-        raise TypeError(f"dtype must be a floating torch.dtype, got {dtype!r}")
-    if isinstance(block_elems, bool) or not isinstance(block_elems, int) or block_elems < 1:
-        raise ValueError(f"block_elems must be a positive integer, got {block_elems!r}")
+    n1, n2 = x1.shape[0], x2.shape[0]
+    rows = _block_rows(n1, n2, block_elems, x1.device)
     s1 = _point_stats(x1, depth, w, b, "x1")
     s2 = s1 if sym else _point_stats(x2, depth, w, b, "x2")
+    if want != "normalized":
+        key = "log_t" if want == "ntk" else "log_q"
+        what = "NTK" if want == "ntk" else "NNGP kernel"
+        _check_range([getattr(s1, key)[-1], getattr(s2, key)[-1]], out_dtype, what, depth)
     xh1 = _unit_rows(x1)
     xh2 = xh1 if sym else _unit_rows(x2)
-    n1, n2 = x1.shape[0], x2.shape[0]
     out = torch.empty(n1, n2, dtype=out_dtype, device=x1.device)
-    rows = max(1, min(n1, block_elems // max(n2, 1)))
     for r0 in range(0, n1, rows):
         r1 = min(n1, r0 + rows)
         c0 = r0 if sym else 0  # symmetric: upper triangle only, mirrored below
         cos, one_minus = _input_cosines(xh1[r0:r1], xh2[c0:])
-        blk = _block_recursion(cos, one_minus, _slice_stats(s1, r0, r1), _slice_stats(s2, c0, n2), w, b, want)
+        blk = _block_recursion(
+            cos, one_minus, _slice_stats(s1, r0, r1), _slice_stats(s2, c0, n2), w, b, want, r1 - r0 if sym else 0
+        )
         if sym:
             diag = blk[:, : r1 - r0]
             diag = torch.triu(diag) + torch.triu(diag, 1).T
@@ -384,7 +471,7 @@ def relu_ntk(
     bias_var: float = 0.0,
     normalized: bool = False,
     dtype: torch.dtype | None = None,
-    block_elems: int = DEFAULT_BLOCK_ELEMS,
+    block_elems: int | None = None,
 ) -> torch.Tensor:
     r"""Infinite-width NTK :math:`\Theta^{(L)}_\infty(x_1, x_2)` of a ReLU MLP with ``depth`` linear layers.
 
@@ -401,7 +488,15 @@ def relu_ntk(
             is Definition 4's :math:`\bar\Theta^{(L)} = n_0 2^{L-1}\Theta^{(L)}/L`; computed in the
             normalized domain, so it is finite and exact for any depth.
         dtype: output dtype (default float64; the recursion always runs in float64).
-        block_elems: pairs per block; extra memory is about ``100 * block_elems`` bytes.
+
+    Raises:
+        ValueError: when the raw kernel (``normalized=False``) would underflow or overflow the output
+            dtype, as at depth in the thousands, where :math:`\Theta \sim 2^{-L}`: the error points to
+            ``normalized=True``, which is exact at any depth. Inputs of any magnitude (``1e-200`` to
+            ``1e200``) are scaled before their norms are taken.
+        block_elems: pairs per block; extra memory is about ``100 * block_elems`` bytes. Default:
+            ``DEFAULT_BLOCK_ELEMS`` on the CPU (cache-sized), on a GPU a quarter of the free
+            memory (:func:`ntk_lib.device.memory_budget_bytes`).
 
     Returns:
         ``[n1, n2]`` tensor on ``x1``'s device.
@@ -427,7 +522,7 @@ def relu_nngp(
     weight_var: float = 1.0,
     bias_var: float = 0.0,
     dtype: torch.dtype | None = None,
-    block_elems: int = DEFAULT_BLOCK_ELEMS,
+    block_elems: int | None = None,
 ) -> torch.Tensor:
     r"""NNGP kernel :math:`\Sigma^{(L)}(x_1, x_2)`: the covariance of the output of a depth-``depth``
     ReLU MLP at initialization, :math:`\Sigma^{(l+1)} = \frac w2\sqrt{qq'}\,h(\rho^{(l)}) + b`
@@ -468,30 +563,37 @@ def relu_kernel_layers(
 ) -> KernelLayers:
     r"""All layers' :math:`\Sigma^{(l)}`, :math:`\dot\Sigma^{(l)}`, :math:`\Theta^{(l)}`,
     :math:`\rho^{(l)}` and normalized :math:`\bar\Theta^{(l)}`, :math:`l = 1..L`, as ``[depth, n1, n2]``
-    float64 tensors (same recursion and precision as :func:`relu_ntk`; memory grows with depth)."""
+    float64 tensors (same recursion and precision as :func:`relu_ntk`; memory grows with depth).
+
+    Raises ``ValueError`` when a raw layer kernel would underflow or overflow float64 (depth in the
+    thousands): use :func:`relu_ntk` with ``normalized=True`` or :func:`theta_bar_recurrence` there."""
     depth = check_depth(depth)
     w, b = _check_var(weight_var, bias_var)
     x1, x2, sym = _inputs(x1, x2)
     s1 = _point_stats(x1, depth, w, b, "x1")
     s2 = s1 if sym else _point_stats(x2, depth, w, b, "x2")
+    _check_range([s1.log_q, s2.log_q, s1.log_t, s2.log_t], torch.float64, "kernel", depth)
     xh1 = _unit_rows(x1)
-    cos, one_minus = _input_cosines(xh1, xh1 if sym else _unit_rows(x2))
+    rho, u = _input_cosines(xh1, xh1 if sym else _unit_rows(x2))
     n1, n2 = x1.shape[0], x2.shape[0]
     shape = (depth, n1, n2)
     sigma = torch.empty(shape, dtype=torch.float64, device=x1.device)
     sigma_dot, theta, rho_all, tbar = (torch.empty_like(sigma) for _ in range(4))
-
-    rho, u = _first_layer(cos, one_minus, s1, s2)
+    work = _Work(rho)
+    _affine_(rho, u, work, s1, s2, 0)
     tb = rho.clone()
     sigma_dot[0] = 0.0
     for layer in range(depth):
         if layer:
-            rho, u, tb, hp = _bias_layer(rho, u, tb, s1, s2, layer, w)
-            sigma_dot[layer] = (w / 2) * hp
+            _relu_map_(rho, u, work)
+            torch.sub(1.0, work.half, alpha=2 / _PI, out=sigma_dot[layer]).mul_(w / 2)
+            _theta_bar_decay_(tb, work.half, ((s1.c1[layer] * (w / 2))[:, None], s2.c1[layer][None, :]))
+            _affine_(rho, u, work, s1, s2, layer)
+            _theta_bar_add_(tb, rho, (s1.c2[layer][:, None], s2.c2[layer][None, :]), work.s)
         rho_all[layer] = rho
         tbar[layer] = tb
-        sigma[layer] = _rescale(rho, s1.log_q[layer], s2.log_q[layer])
-        theta[layer] = _rescale(tb, s1.log_t[layer], s2.log_t[layer])
+        _rescale_(sigma[layer].copy_(rho), s1.log_q[layer], s2.log_q[layer])
+        _rescale_(theta[layer].copy_(tb), s1.log_t[layer], s2.log_t[layer])
     return KernelLayers(sigma, sigma_dot, theta, rho_all, tbar)
 
 
@@ -519,6 +621,16 @@ def nngp_ntk(
     act = get_activation(activation)
     x1, x2, sym = _inputs(x1, x2)
     n0 = x1.shape[1]
+    info = torch.finfo(torch.float64)
+    for name, x in (("x1", x1), ("x2", x2)):
+        log_a = math.log(w / n0) + _log_sq_norms(x, name, 1.0)
+        if float(log_a.max()) > math.log(info.max) - 1:
+            raise ValueError(f"{name} is too large: w |x|^2 / n0 overflows float64 (rescale the inputs)")
+        if b == 0 and float(log_a.min()) < math.log(info.tiny):
+            raise ValueError(
+                f"{name} has a row whose first-layer variance w |x|^2 / n0 is zero or underflows float64; "
+                "drop it, rescale the inputs or use bias_var > 0"
+            )
     sigma = w * (x1 @ x2.T) / n0 + b
     q1 = w * (x1 * x1).sum(1) / n0 + b
     q2 = q1 if sym else w * (x2 * x2).sum(1) / n0 + b
@@ -532,4 +644,9 @@ def nngp_ntk(
         q1, q2 = w * d1 + b, w * d2 + b
     if not (torch.isfinite(sigma).all() and torch.isfinite(theta).all()):
         raise ValueError("the kernel overflowed or became undefined; reduce depth or weight_var")
+    if float(torch.minimum(q1.min(), q2.min())) < info.tiny:
+        raise ValueError(
+            f"the raw kernel at depth={depth} underflows float64 (a diagonal entry fell below {info.tiny:.3g}); "
+            "for ReLU use relu_ntk(..., normalized=True), exact at any depth"
+        )
     return sigma, theta

@@ -9,20 +9,30 @@ Figs 6 and 8. The maps :math:`h` and :math:`h'` themselves live in :mod:`ntk_lib
 from __future__ import annotations
 
 import math
+import numbers
 
 import torch
 
-from ._validate import as_tensor, check_depth
+from ._validate import as_tensor, check_depth, check_positive, row_norms, to_float64
 from .analytic import _check_unit_interval, _input_cosines, _relu_step, _unit_rows
 
-__all__ = ["relu_correlations", "eta_recurrence", "eta_fixed_point", "depth_scale"]
+__all__ = [
+    "relu_correlations",
+    "eta_recurrence",
+    "eta_fixed_point",
+    "depth_scale",
+    "THETA_BAR_LOG_COEFFICIENT",
+    "theta_bar_deviation",
+    "depth_offset",
+    "sigmoid_squared_taylor",
+]
 
 
 def relu_correlations(rho1, depth: int) -> tuple[torch.Tensor, torch.Tensor]:
     r"""Layer correlations on the sphere, :math:`\rho^{(l+1)} = h(\rho^{(l)})` (Lemma 1), and their
     errors :math:`e_l = 1 - \rho^{(l)}` computed without cancellation. Both ``[depth, *shape]``."""
     depth = check_depth(depth)
-    rho = _check_unit_interval(rho1, "rho1").to(torch.float64)
+    rho = to_float64(_check_unit_interval(rho1, "rho1"))
     u = (1 - rho).clamp(0.0, 2.0)
     rhos = torch.empty((depth, *rho.shape), dtype=torch.float64, device=rho.device)
     errs = torch.empty_like(rhos)
@@ -41,7 +51,7 @@ def eta_recurrence(z1, depth: int) -> torch.Tensor:
     r"""Prop. 8's kernels: :math:`\eta^{(1)} = x^\top x'`, :math:`\eta^{(L+1)} = (1+e^{-\eta^{(L)}})^{-2}`.
     ``z1`` holds inner products in :math:`[-1, 1]`; returns ``[depth, *z1.shape]``."""
     depth = check_depth(depth)
-    z = _check_unit_interval(z1, "z1").to(torch.float64)
+    z = to_float64(_check_unit_interval(z1, "z1"))
     out = torch.empty((depth, *z.shape), dtype=torch.float64, device=z.device)
     out[0] = z
     for layer in range(1, depth):
@@ -51,9 +61,13 @@ def eta_recurrence(z1, depth: int) -> torch.Tensor:
 
 
 def eta_fixed_point(tol: float = 1e-15) -> float:
-    r"""The unique :math:`\beta` with :math:`\beta = (1+e^{-\beta})^{-2}` (the limit in Prop. 8), by bisection."""
+    r"""The unique :math:`\beta` with :math:`\beta = (1+e^{-\beta})^{-2}` (the limit in Prop. 8), by bisection
+    to an interval of width ``tol`` > 0 (at most 64 halvings: below float64 spacing nothing changes)."""
+    tol = check_positive(tol, "tol")
     lo, hi = 0.0, 1.0  # g(z) = sigmoid(z)^2 - z is > 0 at 0 and < 0 at 1
-    while hi - lo > tol:
+    for _ in range(64):
+        if hi - lo <= tol:
+            break
         mid = 0.5 * (lo + hi)
         if 1.0 / (1.0 + math.exp(-mid)) ** 2 > mid:
             lo = mid
@@ -65,10 +79,14 @@ def eta_fixed_point(tol: float = 1e-15) -> float:
 def depth_scale(x) -> float:
     r""":math:`\max_{i\ne j} 1/\sqrt{1-h(x_i^\top x_j)} = \max_{i\ne j} 1/\sqrt{1-\rho^{(2)}(x_i,x_j)}`
     for the rows of ``x`` projected to the sphere: the depth of Thm 3, Corollary 1 and Figs 6, 8.
-    ``1 - h`` is computed without cancellation, so nearly colinear rows give large, exact values."""
-    x = as_tensor(x, "x", ndim=2).to(torch.float64)
+    ``1 - h`` is computed without cancellation, so nearly colinear rows give large, exact values.
+    Rows of any magnitude are scaled before normalizing; an all-zero row (no direction) is refused."""
+    x = to_float64(as_tensor(x, "x", ndim=2))
     if x.shape[0] < 2:
         raise ValueError(f"x needs at least two rows, got {x.shape[0]}")
+    scale, _ = row_norms(x)
+    if bool((scale == 0).any()):
+        raise ValueError(f"x has an all-zero row (row {int(torch.argmin(scale))}), which has no direction on the sphere")
     xh = _unit_rows(x)
     cos, one_minus = _input_cosines(xh, xh)
     _, omh, _ = _relu_step(cos, one_minus)
@@ -77,3 +95,100 @@ def depth_scale(x) -> float:
     if smallest <= 0:
         raise ValueError("x has two identical directions: the depth scale is infinite")
     return 1.0 / math.sqrt(smallest)
+
+
+# --------------------------------------------------------------------------- large-depth asymptotics
+
+#: :math:`\kappa` in :math:`\bar\Theta^{(L)} - \frac14 = \kappa\frac{\ln L}{L} + \frac{\mu(\rho)}{L} + o(1/L)`
+#: (see :func:`theta_bar_deviation`); exact, the same for every input correlation.
+THETA_BAR_LOG_COEFFICIENT = 3 / 8
+
+
+def _sin_minus_t_cos_scalar(theta: float, u: float) -> float:
+    # sin t - t cos t with cos t = 1 - u; its Taylor series below 0.1, where the difference cancels
+    if theta < 0.1:
+        t2 = theta * theta
+        return theta * t2 * (1 / 3 + t2 * (-1 / 30 + t2 * (1 / 840 + t2 * (-1 / 45360 + t2 / 3991680))))
+    return math.sqrt(u * (2 - u)) - theta * (1 - u)
+
+
+def theta_bar_deviation(rho1: float, depths) -> tuple[list[float], list[float]]:
+    r"""The correlation error :math:`e_L = 1-\rho^{(L)}` and the scaled deviation
+    :math:`D_L = L\,(\bar\Theta^{(L)} - \frac14)` at the requested depths, free of cancellation.
+
+    With :math:`q_L = 1 - h'(\rho^{(L)}) = \theta_L/\pi` (:math:`\cos\theta_L = \rho^{(L)}`),
+    Proposition 5 multiplied by :math:`L+1` becomes
+
+    .. math::
+
+       D_{L+1} = (1-q_L)\,D_L + \frac{3 - L\,q_L}{4} - e_{L+1}, \qquad D_1 = \rho^{(1)} - \tfrac14,
+
+    and :math:`e_{L+1} = e_L - (\sin\theta_L - \theta_L\cos\theta_L)/\pi` with the sine difference from
+    its Taylor series when :math:`\theta_L` is small. Neither :math:`\bar\Theta - \frac14` nor
+    :math:`1-\rho` is ever formed as a difference of nearly equal numbers, so float64 keeps about ten
+    significant digits of :math:`D_L` at :math:`L = 10^7` (a plain loop over scalars: about 1 s per
+    :math:`10^6` layers).
+
+    Parameters
+    ----------
+    rho1 : float
+        Input correlation :math:`x^\top x'` in :math:`[-1, 1)`.
+    depths : iterable of int
+        Depths :math:`L \ge 1` at which to report :math:`e_L` and :math:`D_L`.
+
+    Returns
+    -------
+    (list of float, list of float)
+        :math:`e_L` and :math:`D_L`, in the order of ``depths``.
+    """
+    if isinstance(rho1, bool) or not isinstance(rho1, numbers.Real) or not math.isfinite(rho1):
+        raise TypeError(f"rho1 must be a finite float, got {rho1!r}")
+    if not (-1.0 <= rho1 < 1.0):
+        raise ValueError(f"rho1 must lie in [-1, 1), got {rho1}")
+    wanted = [check_depth(d, "depths") for d in depths]
+    if not wanted:
+        raise ValueError("depths must not be empty")
+    targets = set(wanted)
+    u, dev, found = 1.0 - float(rho1), float(rho1) - 0.25, {}
+    if 1 in targets:
+        found[1] = (u, dev)
+    for layer in range(1, max(wanted)):
+        theta = 2.0 * math.asin(math.sqrt(0.5 * u))
+        u_next = u - _sin_minus_t_cos_scalar(theta, u) / math.pi
+        q = theta / math.pi
+        dev = (1.0 - q) * dev + (3.0 - layer * q) / 4.0 - u_next
+        u = u_next
+        if layer + 1 in targets:
+            found[layer + 1] = (u, dev)
+    return [found[d][0] for d in wanted], [found[d][1] for d in wanted]
+
+
+def depth_offset(errors, depths) -> torch.Tensor:
+    r""":math:`\nu_L = \frac{3\pi}{\sqrt2}\,e_L^{-1/2} - L - \frac32\ln L`, which tends to a constant
+    :math:`\nu(\rho^{(1)})`: :math:`e_L = \frac{9\pi^2}{2\,(L + \frac32\ln L + \nu + o(1))^2}`; and
+    :math:`L(\bar\Theta^{(L)}-\frac14) - \frac38\ln L \to \nu/4 - \frac18`."""
+    e = as_tensor(errors, "errors", dtype=torch.float64)
+    L = as_tensor(depths, "depths", dtype=torch.float64)
+    if e.shape != L.shape:
+        raise ValueError(f"errors and depths must have the same shape, got {tuple(e.shape)} and {tuple(L.shape)}")
+    if bool((e <= 0).any()) or bool((L < 1).any()):
+        raise ValueError("errors must be > 0 and depths >= 1")
+    return 3 * math.pi / math.sqrt(2) / e.sqrt() - L - 1.5 * L.log()
+
+
+def sigmoid_squared_taylor(order: int) -> list:
+    r"""Exact Maclaurin coefficients :math:`c_0, \dots, c_{\text{order}}` of :math:`(1+e^{-z})^{-2}`,
+    the map of Prop. 8, as :class:`fractions.Fraction` (:math:`\frac14, \frac14, \frac1{16}, -\frac1{48}, \dots`).
+
+    By power-series division: :math:`\sigma = 1/(1+e^{-z})`, then :math:`\sigma^2` by Cauchy product.
+    """
+    from fractions import Fraction
+
+    if isinstance(order, bool) or not isinstance(order, int) or order < 0:
+        raise ValueError(f"order must be an integer >= 0, got {order!r}")
+    den = [Fraction(2)] + [Fraction((-1) ** k, math.factorial(k)) for k in range(1, order + 1)]
+    sig = [Fraction(0)] * (order + 1)
+    for k in range(order + 1):  # den * sig = 1
+        acc = Fraction(int(k == 0)) - sum((den[j] * sig[k - j] for j in range(1, k + 1)), Fraction(0))
+        sig[k] = acc / den[0]
+    return [sum((sig[j] * sig[k - j] for j in range(k + 1)), Fraction(0)) for k in range(order + 1)]

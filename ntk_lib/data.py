@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
-import numbers
 from typing import NamedTuple
 
 import torch
+
+from ._validate import as_tensor, check_int, check_positive, check_real, row_norms, unit_rows
 
 __all__ = [
     "sphere",
@@ -27,21 +28,37 @@ __all__ = [
 
 
 def _check_n(n, name="n"):
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+    n = check_int(n, name)
+    if n < 1:
         raise ValueError(f"{name} must be a positive integer, got {n!r}")
-    return int(n)
+    return n
+
+
+def _generator(seed) -> torch.Generator:
+    return torch.Generator().manual_seed(check_int(seed, "seed", minimum=0))
+
+
+def _check_dtype(dtype) -> torch.dtype:
+    if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
+        raise TypeError(f"dtype must be a floating torch.dtype, got {dtype!r}")
+    return dtype
 
 
 def sphere(n: int, dim: int, *, seed: int = 0, dtype: torch.dtype = torch.float64) -> torch.Tensor:
     """``n`` points drawn uniformly on the unit sphere :math:`S^{dim-1}` (normalized Gaussians)."""
     n, dim = _check_n(n), _check_n(dim, "dim")
-    g = torch.Generator().manual_seed(seed)
+    dtype = _check_dtype(dtype)
+    g = _generator(seed)
     x = torch.randn(n, dim, generator=g, dtype=torch.float64)
     return (x / x.norm(dim=1, keepdim=True)).to(dtype)
 
 
 def circle_points(angles: torch.Tensor) -> torch.Tensor:
-    """Points :math:`(\\cos\\theta, \\sin\\theta)` for angles ``[n]``: ``[n, 2]``."""
+    """Points :math:`(\\cos\\theta, \\sin\\theta)` for angles ``[n]``: ``[n, 2]`` (float64 for
+    integer or list input, float32 for float16/bfloat16)."""
+    angles = as_tensor(angles, "angles", ndim=1)
+    if angles.dtype in (torch.float16, torch.bfloat16):
+        angles = angles.float()
     return torch.stack([torch.cos(angles), torch.sin(angles)], dim=1)
 
 
@@ -50,8 +67,9 @@ def circle(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Angles in :math:`[0, 2\\pi)`, sorted (uniform random, or an even grid) and their points."""
     n = _check_n(n)
+    dtype = _check_dtype(dtype)
     if random:
-        g = torch.Generator().manual_seed(seed)
+        g = _generator(seed)
         angles = torch.sort(torch.rand(n, generator=g, dtype=torch.float64) * 2 * math.pi).values
     else:
         angles = torch.arange(n, dtype=torch.float64) * (2 * math.pi / n)
@@ -59,21 +77,24 @@ def circle(
 
 
 def to_sphere(x) -> torch.Tensor:
-    """Project the rows of ``x`` onto the unit sphere (the canonical projection of SCF §4, case b)."""
-    from ._validate import as_tensor
+    """Project the rows of ``x`` onto the unit sphere (the canonical projection of SCF §4, case b).
 
+    Rows are scaled before their norms are taken, so any magnitude (``1e-200`` to ``1e200``, or
+    large float16 values) projects exactly; float16/bfloat16 input is returned as float32,
+    integers as float64."""
     x = as_tensor(x, "x", ndim=2)
-    norms = x.norm(dim=1, keepdim=True)
-    if bool((norms == 0).any()):
-        raise ValueError("x has an all-zero row, which has no direction on the sphere")
-    return x / norms
+    scale, _ = row_norms(x)
+    if bool((scale == 0).any()):
+        raise ValueError(f"x has an all-zero row (row {int(torch.argmin(scale))}), which has no direction on the sphere")
+    return unit_rows(x)
 
 
 def unit_interval(n: int, *, random: bool = False, seed: int = 0, dtype: torch.dtype = torch.float64) -> torch.Tensor:
     """``n`` points of :math:`[0, 1)` as a column ``[n, 1]``: the even grid :math:`j/n`, or sorted uniform draws."""
     n = _check_n(n)
+    dtype = _check_dtype(dtype)
     if random:
-        g = torch.Generator().manual_seed(seed)
+        g = _generator(seed)
         x = torch.sort(torch.rand(n, generator=g, dtype=torch.float64)).values
     else:
         x = torch.arange(n, dtype=torch.float64) / n
@@ -85,9 +106,9 @@ def sum_of_sines(x, freqs, amps=None, phases=None) -> torch.Tensor:
 
     ``freqs`` are the :math:`k_j` (cycles per unit length); ``amps`` default to 1, ``phases`` to 0.
     """
-    from ._validate import as_tensor
-
     x = as_tensor(x, "x", ndim=(1, 2))
+    if x.dtype in (torch.float16, torch.bfloat16):
+        x = x.float()
     if x.ndim == 2:
         if x.shape[1] != 1:
             raise ValueError(f"x must be [n] or [n, 1] (one input dimension), got shape {tuple(x.shape)}")
@@ -246,7 +267,7 @@ def synthetic_corpus(
     sentence_length = _check_n(sentence_length, "sentence_length")
     if n_topics > vocab_size:
         raise ValueError(f"n_topics ({n_topics}) cannot exceed vocab_size ({vocab_size})")
-    g = torch.Generator().manual_seed(seed)
+    g = _generator(seed)
     zipf = 1.0 / torch.arange(1, vocab_size + 1, dtype=torch.float64)
     topic = torch.arange(vocab_size) % n_topics
     in_topic = [zipf * (topic == k) for k in range(n_topics)]
@@ -314,11 +335,9 @@ class Task(NamedTuple):
 def gaussian_mixture(n: int, *, classes: int = 5, dim: int = 2, spread: float = 1.0, seed: int = 0):
     """``n`` points of ``classes`` isotropic Gaussians (standard deviation ``spread``) whose means are
     drawn from :math:`\\mathcal N(0, 4I)`; returns ``(x [n, dim], labels [n])``."""
-    from ._validate import check_positive
-
     n, classes, dim = _check_n(n), _check_n(classes, "classes"), _check_n(dim, "dim")
     spread = check_positive(spread, "spread")
-    g = torch.Generator().manual_seed(seed)
+    g = _generator(seed)
     means = 2.0 * torch.randn(classes, dim, generator=g, dtype=torch.float64)
     labels = torch.randint(classes, (n,), generator=g)
     x = means[labels] + spread * torch.randn(n, dim, generator=g, dtype=torch.float64)
@@ -329,7 +348,7 @@ BENCHMARKS = ("sines", "mixture", "iris", "wine", "diabetes", "boston")
 
 
 def _split(x, y, test_fraction, seed):
-    g = torch.Generator().manual_seed(seed)
+    g = _generator(seed)
     perm = torch.randperm(x.shape[0], generator=g)
     n_test = max(1, int(round(test_fraction * x.shape[0])))
     return perm[n_test:], perm[:n_test]
@@ -345,14 +364,17 @@ def benchmark_task(name: str, *, seed: int = 0, test_fraction: float = 0.3, n: i
     """
     if name not in BENCHMARKS:
         raise ValueError(f"name must be one of {BENCHMARKS}, got {name!r}")
-    if not 0.0 < float(test_fraction) < 1.0:
+    test_fraction = check_real(test_fraction, "test_fraction")
+    if not 0.0 < test_fraction < 1.0:
         raise ValueError(f"test_fraction must lie in (0, 1), got {test_fraction!r}")
+    seed = check_int(seed, "seed", minimum=0)
+    n = _check_n(n)
     kind, n_classes = "regression", 0
     if name == "sines":
-        x = torch.rand(_check_n(n), 1, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+        x = torch.rand(n, 1, generator=_generator(seed), dtype=torch.float64)
         y = sum_of_sines(x, [1, 3, 7, 12])
     elif name == "mixture":
-        x, y = gaussian_mixture(_check_n(n), seed=seed)
+        x, y = gaussian_mixture(n, seed=seed)
         kind, n_classes = "classification", 5
     elif name in ("iris", "wine", "diabetes"):
         from sklearn import datasets
@@ -383,3 +405,96 @@ def benchmark_task(name: str, *, seed: int = 0, test_fraction: float = 0.3, n: i
     if kind == "regression" and name != "sines":
         y = (y - y[tr].mean()) / y[tr].std()
     return Task(name, kind, x[tr], y[tr], x[te], y[te], n_classes)
+
+
+CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
+_CIFAR10_DIR = "cifar-10-batches-py"
+
+
+def load_cifar10(
+    n: int | None = 5000, *, seed: int = 0, split: str = "train", cache_dir=None, download: bool = False, url: str = CIFAR10_URL
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """A random subset of CIFAR-10 as ``(images [n, 3, 32, 32] float32 in [0, 1], labels [n] long)``.
+
+    Read from the python-format tarball ``cifar-10-python.tar.gz`` in ``cache_dir/cifar10`` (default
+    cache ``$NTK_DATA`` or ``~/.cache/ntk_lib``), fetched from ``url`` (about 163 MB, through a ``.part``
+    file) only when ``download=True``. ``split="train"`` draws from the 50,000 training images
+    (``data_batch_1..5``), ``"test"`` from the 10,000 test images; the subset is ``n`` indices drawn
+    without replacement by ``seed`` (``n=None``: the whole split, in file order). The batches are
+    pickles: load only a tarball you trust (the official one).
+    """
+    import pickle
+    import tarfile
+
+    import numpy as np
+
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    if n is not None:
+        n = _check_n(n)
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise ValueError(f"seed must be an integer, got {seed!r}")
+    root = _cache_root(cache_dir) / "cifar10"
+    hint = (
+        f"Without network, put cifar-10-python.tar.gz (the python version from {url}) in {root} "
+        "(or set NTK_DATA), or call load_cifar10(..., download=True) where there is network."
+    )
+    path = _fetch(url, root / "cifar-10-python.tar.gz", what="CIFAR-10", download=download, hint=hint)
+    names = [f"data_batch_{i}" for i in range(1, 6)] if split == "train" else ["test_batch"]
+    images, labels = [], []
+    try:
+        with tarfile.open(path, "r:gz") as tar:
+            for name in names:
+                member = tar.extractfile(f"{_CIFAR10_DIR}/{name}")
+                if member is None:
+                    raise KeyError(name)
+                batch = pickle.load(member, encoding="bytes")
+                images.append(np.asarray(batch[b"data"], dtype=np.uint8))
+                labels.append(np.asarray(batch[b"labels"], dtype=np.int64))
+    except (KeyError, tarfile.TarError, pickle.UnpicklingError, EOFError) as err:
+        raise ValueError(f"{path} is not a CIFAR-10 python-format tarball ({type(err).__name__}: {err})") from None
+    data, lab = np.concatenate(images), np.concatenate(labels)
+    if data.ndim != 2 or data.shape[1] != 3 * 32 * 32 or data.shape[0] != lab.shape[0]:
+        raise ValueError(f"{path}: expected [N, 3072] images and N labels, got {data.shape} and {lab.shape}")
+    if n is not None:
+        if n > data.shape[0]:
+            raise ValueError(f"n must be at most {data.shape[0]} for split {split!r}, got {n}")
+        idx = torch.randperm(data.shape[0], generator=torch.Generator().manual_seed(int(seed)))[:n].numpy()
+        data, lab = data[idx], lab[idx]
+    x = torch.from_numpy(data.reshape(-1, 3, 32, 32).astype(np.float32) / 255.0)
+    return x, torch.from_numpy(lab)
+
+
+def write_cifar10_like(path, *, n_train: int = 50, n_test: int = 20, classes: int = 10, seed: int = 0):
+    """Write a small tarball in the CIFAR-10 python format (five training batches and a test batch) with
+    synthetic images: class ``c`` has its own mean colour pattern plus noise, so that it can be learned.
+    For tests and for running the CIFAR-10 code path offline; ``path`` is the ``.tar.gz`` to create."""
+    import io
+    import pickle
+    import tarfile
+    from pathlib import Path
+
+    import numpy as np
+
+    n_train, n_test, classes = _check_n(n_train, "n_train"), _check_n(n_test, "n_test"), _check_n(classes, "classes")
+    rng = np.random.default_rng(seed)
+    patterns = rng.uniform(0.2, 0.8, size=(classes, 3072))
+
+    def batch(m):
+        lab = rng.integers(0, classes, size=m)
+        img = np.clip(patterns[lab] + 0.15 * rng.standard_normal((m, 3072)), 0.0, 1.0)
+        return {b"data": (255 * img).astype(np.uint8), b"labels": [int(v) for v in lab]}
+
+    sizes = [n_train // 5 + (1 if i < n_train % 5 else 0) for i in range(5)]
+    members = {f"data_batch_{i + 1}": batch(s) for i, s in enumerate(sizes)}
+    members["test_batch"] = batch(n_test)
+    members["batches.meta"] = {b"label_names": [f"class{c}".encode() for c in range(classes)]}
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(path, "w:gz") as tar:
+        for name, obj in members.items():
+            raw = pickle.dumps(obj)
+            info = tarfile.TarInfo(f"{_CIFAR10_DIR}/{name}")
+            info.size = len(raw)
+            tar.addfile(info, io.BytesIO(raw))
+    return path

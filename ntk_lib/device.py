@@ -2,6 +2,23 @@
 
 Library functions never pick a device themselves: they compute where their input tensors
 live. This module serves notebooks and scripts that create those tensors.
+
+.. rubric:: Device policy
+
+* **CPU and CUDA**: every public function runs where its inputs live and returns its result there.
+  Analytic kernels, dynamics and spectral functions compute in float64; models, empirical kernels
+  and training keep the model's dtype. Nothing converts a CUDA tensor to NumPy behind the caller's
+  back; the analytic recursion makes no host synchronization inside its layer loop on a GPU, and
+  sizes its blocks from :func:`memory_budget_bytes`.
+* **Apple MPS** has no float64 and no ``torch.linalg.eigh``. Work that needs them runs on the CPU:
+  the analytic kernels (:mod:`ntk_lib.analytic`, :mod:`ntk_lib.correlations`), the closed-form
+  dynamics and every spectral function (:mod:`ntk_lib.dynamics`, :mod:`ntk_lib.spectral`), the
+  metrics and the drift statistics accept MPS tensors, move them to the CPU, compute in float64
+  there and return **CPU** float64 tensors (exact results; the move costs one copy). Models,
+  :func:`ntk_lib.empirical.empirical_ntk` and :func:`ntk_lib.training.train_gd` run on MPS in float32
+  (their precision is float32's, as on any float32 device); a float64 model cannot be moved to MPS,
+  which PyTorch itself refuses with its own message. :func:`default_device` picks MPS when it is the
+  only accelerator, for those float32 parts; set ``NTK_DEVICE=cpu`` to keep everything on the CPU.
 """
 
 from __future__ import annotations
@@ -47,9 +64,12 @@ def resolve_device(spec="auto") -> torch.device:
 
 def seed_everything(seed: int) -> torch.Generator:
     """Seed Python, NumPy and torch (all devices); return a CPU generator seeded with ``seed``."""
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    seed = int(seed)
+    from ._validate import check_int
+
+    try:
+        seed = check_int(seed, "seed", minimum=0)
+    except TypeError as err:
+        raise ValueError(str(err).replace("an integer", "a non-negative integer")) from None
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
@@ -57,8 +77,13 @@ def seed_everything(seed: int) -> torch.Generator:
 
 
 def memory_budget_bytes(device: torch.device | str | None = None, fraction: float = 0.25) -> int:
-    """A working-memory budget: ``fraction`` of free GPU memory on CUDA, of available RAM on CPU
-    (1 GiB if it cannot be read)."""
+    """A working-memory budget: ``fraction`` (in (0, 1]) of free GPU memory on CUDA, of available RAM
+    elsewhere (1 GiB if it cannot be read). Sizes the GPU blocks of :func:`ntk_lib.analytic.relu_ntk`."""
+    from ._validate import check_positive
+
+    fraction = check_positive(fraction, "fraction")
+    if fraction > 1:
+        raise ValueError(f"fraction must lie in (0, 1], got {fraction}")
     dev = torch.device(device) if device is not None else torch.device("cpu")
     if dev.type == "cuda":
         free, _ = torch.cuda.mem_get_info(dev)
@@ -73,7 +98,9 @@ def memory_budget_bytes(device: torch.device | str | None = None, fraction: floa
 def chunk_rows(n_rows: int, bytes_per_row: int, budget_bytes: int | None = None, device=None) -> int:
     """How many rows of ``bytes_per_row`` fit in ``budget_bytes`` (default :func:`memory_budget_bytes`);
     at least 1, at most ``n_rows``."""
-    if n_rows < 1 or bytes_per_row < 1:
-        raise ValueError("n_rows and bytes_per_row must be positive")
-    budget = memory_budget_bytes(device) if budget_bytes is None else int(budget_bytes)
+    from ._validate import check_int
+
+    n_rows = check_int(n_rows, "n_rows", minimum=1)
+    bytes_per_row = check_int(bytes_per_row, "bytes_per_row", minimum=1)
+    budget = memory_budget_bytes(device) if budget_bytes is None else check_int(budget_bytes, "budget_bytes", minimum=0)
     return int(max(1, min(n_rows, budget // bytes_per_row)))

@@ -18,67 +18,64 @@ at :math:`t=\infty` such modes are dropped (the minimum-norm interpolant), which
 from __future__ import annotations
 
 import math
-import numbers
 from typing import NamedTuple
 
 import torch
 
-from ._validate import as_tensor, check_positive, check_square_symmetric
+from ._validate import as_kernel, as_tensor, as_times, check_positive, psd_tolerance
+from .spectral import _flow_factors
 
 __all__ = ["Flow", "gradient_flow", "gradient_descent", "kernel_regression", "null_tolerance", "projection_operator"]
 
 
 class Flow(NamedTuple):
-    """Predictions along the flow: ``train`` is ``[T, n(, k)]``, ``test`` is ``[T, m(, k)]`` or None."""
+    r"""Predictions along the flow: ``train`` is ``[T, n(, k)]``, ``test`` is ``[T, m(, k)]`` or None.
+
+    ``diverged`` (only :func:`gradient_descent` sets it) is True when the step size is past the
+    stable limit :math:`\eta < 2/\lambda_{max}`, so that some mode grows as :math:`|1-\eta\lambda|^k`.
+    """
 
     train: torch.Tensor
     test: torch.Tensor | None
+    diverged: bool = False
 
 
-def null_tolerance(eigenvalues: torch.Tensor, n: int) -> float:
-    """Eigenvalues with :math:`|\\lambda| \\le n\\,\\epsilon\\,\\lambda_{max}` count as zero."""
+def null_tolerance(eigenvalues: torch.Tensor, n: int, dtype: torch.dtype | None = None) -> float:
+    r"""Eigenvalues with :math:`|\lambda| \le n\,\epsilon\,\lambda_{max}` count as zero, :math:`\epsilon`
+    the machine precision of ``dtype`` (the dtype the kernel came in; default that of ``eigenvalues``)."""
+    dtype = dtype or eigenvalues.dtype
     lam_max = float(eigenvalues.abs().max()) if eigenvalues.numel() else 0.0
-    return n * torch.finfo(eigenvalues.dtype).eps * max(lam_max, torch.finfo(eigenvalues.dtype).tiny)
-
-
-def _times(t, device) -> torch.Tensor:
-    if isinstance(t, (numbers.Real,)) and not isinstance(t, bool):
-        t = [float(t)]
-    try:
-        tt = torch.as_tensor(t, dtype=torch.float64).reshape(-1)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"t must be a number or a 1-D sequence of numbers, got {type(t).__name__}") from err
-    if torch.is_tensor(t) and t.ndim > 1:
-        raise ValueError(f"t must be a scalar or 1-D, got shape {tuple(t.shape)}")
-    if tt.numel() == 0:
-        raise ValueError("t is empty")
-    if bool(torch.isnan(tt).any()):
-        raise ValueError("t contains NaN")
-    if bool((tt < 0).any()):
-        raise ValueError(f"t must be >= 0, got min {float(tt.min())}")
-    return tt.to(device)
+    return n * torch.finfo(dtype).eps * lam_max
 
 
 def _check_targets(y, name: str, n: int, device) -> torch.Tensor:
-    y = as_tensor(y, name, ndim=(1, 2), device=device).to(torch.float64)
+    y = as_tensor(y, name, ndim=(1, 2), dtype=torch.float64, device=device)
     if y.shape[0] != n:
         raise ValueError(f"{name} has {y.shape[0]} rows but the kernel has size {n}")
     return y
 
 
-def _eigh(k: torch.Tensor):
+def _eigh(k: torch.Tensor, in_dtype: torch.dtype, name: str = "k_train"):
+    r"""Eigen-decomposition of a PSD kernel with round-off eigenvalues set to exactly 0.
+
+    Eigenvalues below :math:`-\tau\lambda_{max}` (:math:`\tau` = :func:`~ntk_lib._validate.psd_tolerance`
+    of the input dtype) mean the kernel is not PSD; every eigenvalue at or below the null tolerance
+    (:func:`null_tolerance`), including the small negative ones rounding leaves, becomes 0, so that
+    no mode has a gain :math:`(1-e^{-\eta t\lambda})/\lambda` that blows up as :math:`t\to\infty`.
+    """
     lam, vec = torch.linalg.eigh(k)
-    tol = null_tolerance(lam, k.shape[0])
-    if float(lam.min()) < -max(tol, 1e-8 * float(lam.abs().max())):
-        raise ValueError(f"k_train must be positive semi-definite: smallest eigenvalue {float(lam.min()):.3g}")
-    return lam, vec, tol
+    n = k.shape[0]
+    top = float(lam.abs().max())
+    if float(lam.min()) < -psd_tolerance(in_dtype, n) * top:
+        raise ValueError(f"{name} must be positive semi-definite: smallest eigenvalue {float(lam.min()):.3g}")
+    tol = null_tolerance(lam, n, in_dtype)
+    lam = torch.where(lam <= tol, torch.zeros_like(lam), lam)
+    return lam, vec
 
 
 def _prepare(k_train, y_train, f0_train, k_test_train, f0_test, lr):
-    k = as_tensor(k_train, "k_train", ndim=2)
+    k, in_dtype = as_kernel(k_train, "k_train")
     device = k.device
-    k = k.to(torch.float64)
-    check_square_symmetric(k, "k_train")
     n = k.shape[0]
     lr = check_positive(lr, "lr")
     y = _check_targets(y_train, "y_train", n, device)
@@ -87,14 +84,14 @@ def _prepare(k_train, y_train, f0_train, k_test_train, f0_test, lr):
         raise ValueError(f"f0_train has shape {tuple(f0.shape)} but y_train has {tuple(y.shape)}")
     kxt = f0t = None
     if k_test_train is not None:
-        kxt = as_tensor(k_test_train, "k_test_train", ndim=2, device=device).to(torch.float64)
+        kxt = as_tensor(k_test_train, "k_test_train", ndim=2, dtype=torch.float64, device=device)
         if kxt.shape[1] != n:
             raise ValueError(f"k_test_train has {kxt.shape[1]} columns but k_train has size {n}")
         m = kxt.shape[0]
         if f0_test is None:
             f0t = torch.zeros((m, *y.shape[1:]), dtype=torch.float64, device=device)
         else:
-            f0t = as_tensor(f0_test, "f0_test", ndim=(1, 2), device=device).to(torch.float64)
+            f0t = as_tensor(f0_test, "f0_test", ndim=(1, 2), dtype=torch.float64, device=device)
             if f0t.shape != (m, *y.shape[1:]):
                 raise ValueError(
                     f"f0_test has shape {tuple(f0t.shape)}, expected {(m, *y.shape[1:])} "
@@ -102,14 +99,17 @@ def _prepare(k_train, y_train, f0_train, k_test_train, f0_test, lr):
                 )
     elif f0_test is not None:
         raise ValueError("f0_test was given without k_test_train")
-    lam, vec, tol = _eigh(k)
-    lam = torch.where(lam.abs() <= tol, torch.zeros_like(lam), lam)
+    return lr, k, in_dtype, y, f0, kxt, f0t
+
+
+def _decompose(k, in_dtype, y, f0):
+    lam, vec = _eigh(k, in_dtype)
     r0 = f0 - y
     coef = vec.T @ (r0 if r0.ndim == 2 else r0[:, None])  # residual in the eigenbasis, [n, k]
-    return lr, y, f0, kxt, f0t, lam, vec, coef
+    return lam, vec, coef
 
 
-def _assemble(learned, gain, y, f0, kxt, f0t, vec, coef) -> Flow:
+def _assemble(learned, gain, y, f0, kxt, f0t, vec, coef, diverged=False) -> Flow:
     """train = f0 - V diag(learned) V^T (f0 - y); test = f0(x) - K(x,X) V diag(gain) V^T (f0 - y)."""
     T = learned.shape[0]
     train = f0 - torch.einsum("ij,tj,jk->tik", vec, learned, coef).reshape(T, *y.shape)
@@ -117,7 +117,7 @@ def _assemble(learned, gain, y, f0, kxt, f0t, vec, coef) -> Flow:
     if kxt is not None:
         proj = kxt @ vec
         test = f0t - torch.einsum("mj,tj,jk->tmk", proj, gain, coef).reshape(T, *f0t.shape)
-    return Flow(train, test)
+    return Flow(train, test, diverged)
 
 
 def gradient_flow(
@@ -135,7 +135,8 @@ def gradient_flow(
     Args:
         k_train: symmetric PSD kernel :math:`K(X, X)`, ``[n, n]``.
         y_train: targets ``[n]`` or ``[n, k]``.
-        t: a time or a 1-D sequence of times :math:`\ge 0` (``inf`` allowed).
+        t: a time or a 1-D sequence of times :math:`\ge 0`; ``inf`` means the limit
+            :math:`t\to\infty` (the minimum-norm interpolant, :func:`kernel_regression`).
         f0_train: predictions at :math:`t=0` on ``X`` (default zeros), shaped like ``y_train``.
         k_test_train: :math:`K(x, X)`, ``[m, n]``, to also predict at test points.
         f0_test: test predictions at :math:`t=0`, ``[m]`` or ``[m, k]`` (default zeros).
@@ -143,20 +144,16 @@ def gradient_flow(
 
     Returns:
         :class:`Flow` with ``train`` ``[T, n(, k)]`` and ``test`` ``[T, m(, k)]`` (or None), float64,
-        on ``k_train``'s device.
+        on ``k_train``'s device (the CPU for an MPS kernel, see :mod:`ntk_lib.device`).
+
+    Eigenvalues within round-off of zero (:func:`null_tolerance` of ``k_train``'s dtype, including
+    the small negative ones) are null modes: never learned, so the prediction stays finite at
+    ``t = inf``. ``k_train`` is judged symmetric and PSD with the tolerances of its own dtype.
     """
-    lr, y, f0, kxt, f0t, lam, vec, coef = _prepare(k_train, y_train, f0_train, k_test_train, f0_test, lr)
-    ts = _times(t, lam.device)
-    null = lam == 0
-    x = lr * ts[:, None] * lam[None, :]  # [T, n]
-    # 1 - exp(-x) via expm1: exact f0 at t = 0 and no cancellation for small eta*t*lambda
-    learned = -torch.expm1(-x)
-    learned = torch.where(null[None, :] | torch.isnan(learned), torch.zeros_like(learned), learned)
-    safe = torch.where(null, torch.ones_like(lam), lam)
-    gain = learned / safe[None, :]
-    finite_t = torch.isfinite(ts)[:, None]
-    null_gain = torch.where(finite_t, lr * ts[:, None], torch.zeros_like(ts[:, None]))
-    gain = torch.where(null[None, :], null_gain.expand_as(gain), gain)
+    lr, k, in_dtype, y, f0, kxt, f0t = _prepare(k_train, y_train, f0_train, k_test_train, f0_test, lr)
+    ts = as_times(t, "t", device=k.device)
+    lam, vec, coef = _decompose(k, in_dtype, y, f0)
+    learned, gain = _flow_factors(lam, ts, lr)
     return _assemble(learned, gain, y, f0, kxt, f0t, vec, coef)
 
 
@@ -179,18 +176,35 @@ def gradient_descent(
        f_k(x) = f_0(x) - K(x,X)\,V\operatorname{diag}\!\Big(\frac{1-(1-\eta\lambda_i)^k}{\lambda_i}\Big)V^\top(f_0(X)-y).
 
     A mode with :math:`|1-\eta\lambda_i| > 1` (:math:`\eta > 2/\lambda_i`) grows: the step-size
-    limit of the linear model. ``steps`` is an integer or a 1-D sequence of integers.
+    limit of the linear model. ``steps`` is an integer or a 1-D sequence of integers (``inf``: the
+    limit, which for a stable step is :func:`kernel_regression`).
+
+    Divergence rule: with :math:`\eta\lambda_{max} > 2` the result is returned exactly as the linear
+    model computes it, with ``Flow.diverged = True``; if some prediction then overflows float64 (or
+    ``inf`` steps are asked for), a ``ValueError`` naming ``lr`` and the stable limit is raised instead
+    of returning NaN or inf.
     """
-    lr, y, f0, kxt, f0t, lam, vec, coef = _prepare(k_train, y_train, f0_train, k_test_train, f0_test, lr)
-    ks = _times(steps, lam.device)
-    if bool((ks != torch.round(ks)).any()) or not bool(torch.isfinite(ks).all()):
-        raise ValueError("steps must be non-negative integers")
-    null = lam == 0
-    factor = (1 - lr * lam)[None, :] ** ks[:, None]  # [T, n]
-    learned = torch.where(null[None, :], torch.zeros_like(factor), 1 - factor)
-    safe = torch.where(null, torch.ones_like(lam), lam)
-    gain = torch.where(null[None, :], (lr * ks[:, None]).expand_as(factor), learned / safe[None, :])
-    return _assemble(learned, gain, y, f0, kxt, f0t, vec, coef)
+    lr, k, in_dtype, y, f0, kxt, f0t = _prepare(k_train, y_train, f0_train, k_test_train, f0_test, lr)
+    ks = as_times(steps, "steps", device=k.device, integer=True)
+    lam, vec, coef = _decompose(k, in_dtype, y, f0)
+    lam_max = float(lam.max())
+    diverged = lr * lam_max > 2
+    limit = f"lr = {lr:.4g} is past the stable step 2 / lambda_max = {2 / lam_max:.4g}" if lam_max > 0 else ""
+    if diverged and bool(torch.isinf(ks).any()):
+        raise ValueError(f"steps=inf has no limit: {limit} (gradient descent diverges)")
+    null1 = lam == 0
+    null = null1[None, :]
+    finite = torch.isfinite(ks)[:, None]
+    kk = torch.where(torch.isfinite(ks), ks, torch.zeros_like(ks))[:, None]
+    factor = torch.where(finite, (1 - lr * lam)[None, :] ** kk, torch.zeros_like(kk))  # [T, n]
+    learned = torch.where(null, torch.zeros_like(factor), 1 - factor)
+    safe = torch.where(null1, torch.ones_like(lam), lam)[None, :]
+    gain = torch.where(null, torch.where(finite, lr * kk, torch.zeros_like(kk)), learned / safe)
+    flow = _assemble(learned, gain, y, f0, kxt, f0t, vec, coef, diverged)
+    bad = not bool(torch.isfinite(flow.train).all()) or (flow.test is not None and not bool(torch.isfinite(flow.test).all()))
+    if bad:
+        raise ValueError(f"gradient descent diverged: {limit}; the predictions overflow float64 by step {int(ks.max())}")
+    return flow
 
 
 def kernel_regression(k_train, y_train, *, k_test_train=None, f0_train=None, f0_test=None) -> Flow:
@@ -203,15 +217,13 @@ def kernel_regression(k_train, y_train, *, k_test_train=None, f0_train=None, f0_
 def projection_operator(k_train, k_test_train, t) -> torch.Tensor:
     r"""Prop. 6's projection operator :math:`K(x,X)\,K^{-1}\big(e^{-tK}-I\big)` for every time in ``t``:
     ``[T, m, n]``. Computed as :math:`K(x,X)\,V\operatorname{diag}\big((e^{-t\lambda_i}-1)/\lambda_i\big)V^\top`
-    (limit :math:`-t` for :math:`\lambda_i = 0`), so it is finite even for a singular kernel."""
-    k = as_tensor(k_train, "k_train", ndim=2).to(torch.float64)
-    kx = as_tensor(k_test_train, "k_test_train", ndim=2, device=k.device).to(torch.float64)
+    (limit :math:`-t` for :math:`\lambda_i = 0`), so it is finite even for a singular kernel. ``t = inf``
+    gives :math:`-K(x,X)K^{+}`; eigenvalues within round-off of 0 count as 0."""
+    k, in_dtype = as_kernel(k_train, "k_train")
+    kx = as_tensor(k_test_train, "k_test_train", ndim=2, dtype=torch.float64, device=k.device)
     if kx.shape[1] != k.shape[0]:
         raise ValueError(f"k_test_train has {kx.shape[1]} columns but k_train has size {k.shape[0]}")
-    lam, vec, tol = _eigh(k)
-    ts = _times(t, k.device)
-    null = lam.abs() <= tol
-    safe = torch.where(null, torch.ones_like(lam), lam)
-    gain = torch.expm1(-ts[:, None] * lam[None, :]) / safe[None, :]
-    gain = torch.where(null[None, :], -ts[:, None].expand_as(gain), gain)
-    return torch.einsum("mj,tj,nj->tmn", kx @ vec, gain, vec)
+    ts = as_times(t, "t", device=k.device)
+    lam, vec = _eigh(k, in_dtype)
+    _, gain = _flow_factors(lam, ts, 1.0)
+    return -torch.einsum("mj,tj,nj->tmn", kx @ vec, gain, vec)

@@ -17,26 +17,23 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-import numpy as np
 import torch
 
-from ._validate import as_tensor
+from ._validate import as_tensor, row_norms, same_shape
 
 __all__ = ["layer_drift", "neuron_drift", "DriftStats", "drift_stats", "gram", "gram_change"]
 
 
 def _pair(h0, ht) -> tuple[torch.Tensor, torch.Tensor]:
-    h0 = as_tensor(h0, "h0", ndim=2)
-    ht = as_tensor(ht, "ht", ndim=2, device=h0.device)
-    if h0.shape != ht.shape:
-        raise ValueError(f"h0 and ht must have the same shape [inputs, neurons], got {tuple(h0.shape)} and {tuple(ht.shape)}")
-    return h0.to(torch.float64), ht.to(torch.float64)
+    return same_shape(h0, ht, "h0", "ht", ndim=2)
 
 
 def layer_drift(h0, ht) -> torch.Tensor:
-    r""":math:`\lVert h_t(x) - h_0(x)\rVert_2` for each input (row): ``[m]``."""
+    r""":math:`\lVert h_t(x) - h_0(x)\rVert_2` for each input (row): ``[m]`` (rows scaled before the
+    norm: no overflow or underflow for any finite features)."""
     h0, ht = _pair(h0, ht)
-    return (ht - h0).norm(dim=1)
+    scale, rest = row_norms(ht - h0)
+    return scale * rest
 
 
 def neuron_drift(h0, ht) -> torch.Tensor:
@@ -58,19 +55,25 @@ class DriftStats(NamedTuple):
 
 def drift_stats(h0, ht) -> DriftStats:
     """Table 1's three measures, averaged over inputs (rows); the ratio is taken input by input."""
-    l2 = layer_drift(h0, ht).cpu().numpy()
-    linf = neuron_drift(h0, ht).cpu().numpy()
-    if np.any(linf == 0):
+    h0, ht = _pair(h0, ht)
+    diff = ht - h0
+    linf, rest = row_norms(diff)  # the largest entry and the norm in its units: ratio without overflow
+    if bool((linf == 0).any()):
         raise ValueError("some input's features did not move at all (ht == h0 on a row); the ratio is undefined")
-    ratio = l2 / linf
-    sd = (lambda a: float(a.std(ddof=1)) if a.size > 1 else 0.0)  # noqa: E731
+    l2 = (linf * rest).cpu().numpy()
+    ratio = rest.cpu().numpy()
+    linf = linf.cpu().numpy()
+    def sd(a):  # scaled first: the squares of 1e200-sized drifts must not overflow
+        top = float(abs(a).max())
+        return float((a / top).std(ddof=1)) * top if a.size > 1 and top > 0 else 0.0
+
     return DriftStats(float(l2.mean()), sd(l2), float(linf.mean()), sd(linf), float(ratio.mean()), sd(ratio))
 
 
 def gram(h, *, normalized: bool = False) -> torch.Tensor:
     r"""Feature Gram matrix :math:`G(x, x') = \langle h(x), h(x')\rangle` (``[m, m]``), or :math:`G/n`
     (``normalized=True``), the convention in which :math:`G_0 \to \Sigma^{(L-1)}` as the width :math:`n\to\infty`."""
-    h = as_tensor(h, "h", ndim=2).to(torch.float64)
+    h = as_tensor(h, "h", ndim=2, dtype=torch.float64)
     g = h @ h.T
     return g / h.shape[1] if normalized else g
 
@@ -79,5 +82,12 @@ def gram_change(h0, ht) -> float:
     r"""Relative change of the feature Gram matrix, :math:`\lVert G_t - G_0\rVert_F / \lVert G_0\rVert_F`
     (Proposition 4 of St-Arnaud et al.: :math:`\langle h_t(x), h_t(x')\rangle` varies with :math:`t`)."""
     h0, ht = _pair(h0, ht)
-    g0 = gram(h0)
-    return float((gram(ht) - g0).norm() / g0.norm())
+    s = float(torch.maximum(h0.abs().max(), ht.abs().max()))
+    if s == 0:
+        raise ValueError("h0 is all zeros: its Gram matrix is 0 and the relative change undefined")
+    h0, ht = h0 / s, ht / s  # the ratio is scale-free; scaling keeps the Gram entries in range
+    g0 = h0 @ h0.T
+    norm0 = float(g0.norm())
+    if norm0 == 0:
+        raise ValueError("the Gram matrix of h0 is 0 (h0 has no non-zero row): the relative change is undefined")
+    return float((ht @ ht.T - g0).norm()) / norm0

@@ -20,10 +20,17 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import torch
 
-from ._validate import as_tensor, check_nonnegative, check_positive, check_square_symmetric
+from ._validate import (
+    as_kernel,
+    as_tensor,
+    as_times,
+    check_int,
+    check_nonnegative,
+    check_positive,
+    psd_tolerance,
+)
 
 __all__ = [
     "eigh_descending",
@@ -36,46 +43,76 @@ __all__ = [
     "circulant_eigenvalues",
     "dominant_frequency",
     "expected_risk",
+    "flow_factors",
 ]
 
 
 def eigh_descending(k) -> tuple[torch.Tensor, torch.Tensor]:
     """Eigenvalues (largest first) and unit eigenvectors (columns) of a symmetric kernel matrix, float64."""
-    k = as_tensor(k, "k", ndim=2).to(torch.float64)
-    check_square_symmetric(k, "k")
+    k, _ = as_kernel(k, "k")
     lam, vec = torch.linalg.eigh(k)
     return lam.flip(0), vec.flip(1)
 
 
 def mode_coefficients(vectors, r) -> torch.Tensor:
     r""":math:`V^\top r`: the components of ``r`` (``[n]`` or ``[n, k]``) along the columns of ``vectors`` ``[n, m]``."""
-    vectors = as_tensor(vectors, "vectors", ndim=2).to(torch.float64)
-    r = as_tensor(r, "r", ndim=(1, 2), device=vectors.device).to(torch.float64)
+    vectors = as_tensor(vectors, "vectors", ndim=2, dtype=torch.float64)
+    r = as_tensor(r, "r", ndim=(1, 2), dtype=torch.float64, device=vectors.device)
     if r.shape[0] != vectors.shape[0]:
         raise ValueError(f"r has {r.shape[0]} rows but vectors has {vectors.shape[0]}")
     return vectors.T @ r
 
 
-def _times(t, device) -> torch.Tensor:
-    tt = as_tensor(t, "t", ndim=(0, 1), dtype=torch.float64, device=device).reshape(-1)
-    if bool((tt < 0).any()):
-        raise ValueError(f"t must be >= 0, got min {float(tt.min())}")
-    return tt
+def _eigenvalues(lam, name: str = "lam") -> torch.Tensor:
+    """Eigenvalues of a PSD kernel, float64: values within round-off of zero (relative to the largest,
+    :func:`~ntk_lib._validate.psd_tolerance` of the dtype passed) become exactly 0, clearly negative
+    ones are refused."""
+    lam = as_tensor(lam, name, ndim=1)
+    tol = psd_tolerance(lam.dtype, lam.shape[0])
+    lam = as_tensor(lam, name, dtype=torch.float64)
+    top = float(lam.abs().max())
+    if float(lam.min()) < -tol * top:
+        raise ValueError(f"{name} must be >= 0 (a PSD kernel's eigenvalues), got min {float(lam.min()):.3g}")
+    return torch.where(lam <= tol * top, torch.zeros_like(lam), lam)
 
 
-def _eigenvalues(lam) -> torch.Tensor:
-    lam = as_tensor(lam, "lam", ndim=1).to(torch.float64)
-    if bool((lam < 0).any()):
-        raise ValueError(f"lam must be >= 0 (a PSD kernel's eigenvalues), got min {float(lam.min()):.3g}")
-    return lam
+def flow_factors(lam, t, *, lr: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+    r"""How gradient flow treats each mode: the learned fraction and the gain, both ``[T, n]``,
+
+    .. math::
+
+       \varphi_i(t) = 1 - e^{-\eta\lambda_i t}, \qquad g_i(t) = \frac{1 - e^{-\eta\lambda_i t}}{\lambda_i},
+
+    with the limits for a null mode (:math:`\lambda_i = 0`): :math:`\varphi = 0`, :math:`g = \eta t`
+    for finite :math:`t` and :math:`g = 0` at :math:`t=\infty` (the minimum-norm interpolant: a null
+    mode is never learned). Computed with ``expm1`` (exact at :math:`t=0`, no cancellation for small
+    :math:`\eta t\lambda`). ``lam`` goes through the same round-off rule as every spectral function.
+    """
+    lam = _eigenvalues(lam)
+    lr = check_positive(lr, "lr")
+    ts = as_times(t, "t", device=lam.device)
+    return _flow_factors(lam, ts, lr)
+
+
+def _flow_factors(lam: torch.Tensor, ts: torch.Tensor, lr: float) -> tuple[torch.Tensor, torch.Tensor]:
+    null1 = lam == 0
+    null = null1[None, :]
+    safe = torch.where(null1, torch.ones_like(lam), lam)[None, :]
+    x = lr * ts[:, None] * safe  # inf * 0 never happens: null modes are masked below
+    learned = torch.where(null, torch.zeros_like(x), -torch.expm1(-x))
+    finite = torch.isfinite(ts)[:, None]
+    null_gain = torch.where(finite, lr * ts[:, None], torch.zeros_like(ts[:, None]))
+    gain = torch.where(null, null_gain, learned / safe)
+    return learned, gain
 
 
 def mode_decay(lam, t, *, lr: float = 1.0) -> torch.Tensor:
-    r""":math:`e^{-\eta\lambda_i t}`, the fraction of each mode's residual left at each time: ``[T, n]``."""
+    r""":math:`e^{-\eta\lambda_i t}`, the fraction of each mode's residual left at each time: ``[T, n]``.
+    At ``t = inf`` it is 0 for :math:`\lambda_i > 0` and 1 for a null mode."""
     lam = _eigenvalues(lam)
     lr = check_positive(lr, "lr")
-    ts = _times(t, lam.device)
-    return torch.exp(-lr * ts[:, None] * lam[None, :])
+    ts = as_times(t, "t", device=lam.device)
+    return 1 - _flow_factors(lam, ts, lr)[0]
 
 
 def spectral_filter(lam, t, *, lr: float = 1.0) -> torch.Tensor:
@@ -86,8 +123,8 @@ def spectral_filter(lam, t, *, lr: float = 1.0) -> torch.Tensor:
     """
     lam = _eigenvalues(lam)
     lr = check_positive(lr, "lr")
-    ts = _times(t, lam.device)
-    return -torch.expm1(-lr * ts[:, None] * lam[None, :])
+    ts = as_times(t, "t", device=lam.device)
+    return _flow_factors(lam, ts, lr)[0]
 
 
 def time_to_fit(lam, fraction: float = 0.1, *, lr: float = 1.0, step: float | None = None) -> torch.Tensor:
@@ -104,7 +141,7 @@ def time_to_fit(lam, fraction: float = 0.1, *, lr: float = 1.0, step: float | No
         raise ValueError(f"fraction must lie in (0, 1), got {fraction}")
     lr = check_positive(lr, "lr")
     if step is None:
-        return math.log(1 / fraction) / (lr * lam)
+        return math.log(1 / fraction) / (lr * lam)  # inf where lam == 0
     step = check_positive(step, "step")
     shrink = torch.log((1 - step * lam).abs())  # log of the per-step factor, < 0 for a decaying mode
     t = math.log(fraction) / shrink * step
@@ -116,23 +153,24 @@ def first_crossing(times, values, level: float) -> float:
 
     ``nan`` if it never does; ``times[0]`` if it starts at or below ``level``. ``values`` must be > 0.
     """
-    t = np.asarray(times, dtype=float).reshape(-1)
-    v = np.asarray(values, dtype=float).reshape(-1)
-    if t.shape != v.shape or t.size == 0:
-        raise ValueError(f"times and values must be 1-D of equal, non-zero length, got {t.size} and {v.size}")
-    if not np.all(np.isfinite(t)) or np.any(np.diff(t) <= 0):
+    t = as_tensor(times, "times", ndim=1, dtype=torch.float64, finite=False)
+    v = as_tensor(values, "values", ndim=1, dtype=torch.float64, device=t.device, finite=False)
+    if t.shape != v.shape:
+        raise ValueError(f"times and values must be 1-D of equal length, got {t.numel()} and {v.numel()}")
+    if not bool(torch.isfinite(t).all()) or bool((torch.diff(t) <= 0).any()):
         raise ValueError("times must be finite and strictly increasing")
-    if not np.all(np.isfinite(v)) or np.any(v <= 0):
+    if not bool(torch.isfinite(v).all()) or bool((v <= 0).any()):
         raise ValueError("values must be finite and > 0")
     level = check_positive(level, "level")
-    below = np.nonzero(v <= level)[0]
-    if below.size == 0:
+    below = torch.nonzero(v <= level)
+    if below.numel() == 0:
         return float("nan")
-    j = int(below[0])
+    j = int(below[0, 0])
     if j == 0:
         return float(t[0])
-    la, lb, ll = np.log(v[j - 1]), np.log(v[j]), np.log(level)
-    return float(t[j - 1] + (t[j] - t[j - 1]) * (la - ll) / (la - lb))
+    la, lb, ll = math.log(float(v[j - 1])), math.log(float(v[j])), math.log(level)
+    t0, t1 = float(t[j - 1]), float(t[j])
+    return t0 + (t1 - t0) * (la - ll) / (la - lb)
 
 
 def circulant_eigenvalues(first_row) -> torch.Tensor:
@@ -145,9 +183,11 @@ def circulant_eigenvalues(first_row) -> torch.Tensor:
     :math:`\cos k\vartheta_j` and :math:`\sin k\vartheta_j` on the grid :math:`\vartheta_j = 2\pi j/n`).
     A kernel matrix of a rotation-invariant kernel on that grid is such a matrix.
     """
-    row = as_tensor(first_row, "first_row", ndim=1).to(torch.float64)
+    row = as_tensor(first_row, "first_row", ndim=1)
+    rtol = max(1e-10, 1e3 * torch.finfo(row.dtype).eps)
+    row = as_tensor(row, "first_row", dtype=torch.float64)
     n = row.shape[0]
-    if n > 2 and not torch.allclose(row[1:], row[1:].flip(0), rtol=1e-10, atol=1e-12 * float(row.abs().max())):
+    if n > 2 and not torch.allclose(row[1:], row[1:].flip(0), rtol=rtol, atol=rtol * float(row.abs().max())):
         raise ValueError("first_row is not that of a symmetric circulant matrix (row[j] != row[n-j])")
     return torch.fft.rfft(row).real
 
@@ -160,12 +200,11 @@ def band_power(values, kmin: int, kmax: int | None = None) -> torch.Tensor:
     frequencies add up to the mean square :math:`\tfrac1m\sum_j v_j^2`; applied to an error it gives
     the MSE on the chosen frequency band. Returns a scalar, or ``[c]``.
     """
-    v = as_tensor(values, "values", ndim=(1, 2)).to(torch.float64)
+    v = as_tensor(values, "values", ndim=(1, 2), dtype=torch.float64)
     m = v.shape[0]
-    if isinstance(kmin, bool) or not isinstance(kmin, int) or kmin < 0:
-        raise ValueError(f"kmin must be a non-negative integer, got {kmin!r}")
-    kmax = m // 2 if kmax is None else kmax
-    if isinstance(kmax, bool) or not isinstance(kmax, int) or kmax < kmin:
+    kmin = check_int(kmin, "kmin", minimum=0)
+    kmax = m // 2 if kmax is None else check_int(kmax, "kmax")
+    if kmax < kmin:
         raise ValueError(f"kmax must be an integer >= kmin, got {kmax!r}")
     coef = torch.fft.rfft(v, dim=0) / m
     power = 2 * coef.abs() ** 2
@@ -178,7 +217,7 @@ def band_power(values, kmin: int, kmax: int | None = None) -> torch.Tensor:
 def dominant_frequency(vectors) -> torch.Tensor:
     """For vectors sampled on an even grid of the circle (columns of ``[n, m]``), the frequency
     :math:`k \\in \\{0,\\dots,n/2\\}` that carries most of each column's energy: ``[m]`` (long)."""
-    vectors = as_tensor(vectors, "vectors", ndim=2).to(torch.float64)
+    vectors = as_tensor(vectors, "vectors", ndim=2, dtype=torch.float64)
     power = torch.fft.rfft(vectors, dim=0).abs() ** 2
     return power.argmax(dim=0)
 
@@ -196,12 +235,21 @@ def expected_risk(lam, vectors, f_star, *, noise_std: float, t, f0=None, lr: flo
     is worth learning while :math:`c_i^2 > s^2`. Returns ``[T]``.
     """
     lam = _eigenvalues(lam)
-    vectors = as_tensor(vectors, "vectors", ndim=2, device=lam.device).to(torch.float64)
+    vectors = as_tensor(vectors, "vectors", ndim=2, dtype=torch.float64, device=lam.device)
     if vectors.shape[1] != lam.shape[0]:
         raise ValueError(f"vectors has {vectors.shape[1]} columns but lam has {lam.shape[0]} entries")
     s = check_nonnegative(noise_std, "noise_std")
-    f_star = as_tensor(f_star, "f_star", ndim=1, device=lam.device).to(torch.float64)
-    base = f_star if f0 is None else f_star - as_tensor(f0, "f0", ndim=1, device=lam.device).to(torch.float64)
-    c = mode_coefficients(vectors, base)
-    phi = spectral_filter(lam, t, lr=lr)
+    f_star = as_tensor(f_star, "f_star", ndim=1, dtype=torch.float64, device=lam.device)
+    if f_star.shape[0] != vectors.shape[0]:
+        raise ValueError(f"f_star has {f_star.shape[0]} entries but vectors has {vectors.shape[0]} rows")
+    base = f_star
+    if f0 is not None:
+        f0 = as_tensor(f0, "f0", ndim=1, dtype=torch.float64, device=lam.device)
+        if f0.shape != f_star.shape:
+            raise ValueError(f"f0 has {f0.shape[0]} entries but f_star has {f_star.shape[0]}")
+        base = f_star - f0
+    lr = check_positive(lr, "lr")
+    ts = as_times(t, "t", device=lam.device)
+    c = vectors.T @ base
+    phi = _flow_factors(lam, ts, lr)[0]
     return (((1 - phi) ** 2) * c[None, :] ** 2 + phi**2 * s**2).sum(1) / vectors.shape[0]

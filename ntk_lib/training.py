@@ -10,7 +10,6 @@ gradient-flow time :math:`t = k\eta` with ``lr=1`` in :func:`~ntk_lib.dynamics.g
 from __future__ import annotations
 
 import math
-import numbers
 import os
 from collections.abc import Iterable
 from contextlib import contextmanager
@@ -20,7 +19,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from ._validate import as_tensor, check_positive
+from ._validate import as_tensor, check_int, check_positive
 from .empirical import empirical_ntk
 
 __all__ = ["History", "KernelLog", "kernel_log", "train_gd", "log_spaced_steps", "progress_enabled", "progress_bar"]
@@ -48,8 +47,8 @@ def progress_bar(iterable=None, **kwargs):
 
 def log_spaced_steps(steps: int, num: int = 40) -> list[int]:
     """About ``num`` integers from 0 to ``steps``, log-spaced (0 and ``steps`` included)."""
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
-        raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
+    steps = check_int(steps, "steps", minimum=0)
+    num = check_int(num, "num", minimum=1)
     if steps == 0:
         return [0]
     grid = np.unique(np.round(np.geomspace(1, steps, max(num - 1, 1))).astype(int))
@@ -77,11 +76,18 @@ def _as_matrix(k: torch.Tensor) -> torch.Tensor:
 def kernel_log(ntks: dict[int, torch.Tensor]) -> KernelLog:
     r""":math:`\lambda_{max}(\Theta_t)`, :math:`\lambda_{min}(\Theta_t)` and :math:`\lVert\Theta_t-\Theta_0\rVert_F/\lVert\Theta_0\rVert_F`
     for kernels keyed by step (``History.ntk``); a multi-output kernel counts as one :math:`nk\times nk` matrix."""
+    if not isinstance(ntks, dict):
+        raise TypeError(f"ntks must be a dict mapping step to kernel, got {type(ntks).__name__}")
     if not ntks:
         raise ValueError("ntks is empty: train with ntk_at=[...] to log kernels")
-    steps = sorted(ntks)
-    mats = [_as_matrix(ntks[s]).double() for s in steps]
+    steps = sorted(check_int(s, "ntks key") for s in ntks)
+    mats = [_as_matrix(as_tensor(v, f"ntks[{k}]", ndim=(2, 4), dtype=torch.float64)) for k, v in sorted(ntks.items())]
+    for s, m in zip(steps, mats):
+        if m.shape != mats[0].shape or m.shape[0] != m.shape[1]:
+            raise ValueError(f"ntks[{s}] has shape {tuple(m.shape)}: kernels must be square and of one size")
     k0 = mats[0]
+    if float(k0.norm()) == 0:
+        raise ValueError(f"ntks[{steps[0]}] (the first kernel) is zero: the relative change is undefined")
     lam = [torch.linalg.eigvalsh(m) for m in mats]
     return KernelLog(
         steps=np.asarray(steps),
@@ -107,6 +113,22 @@ def _mode_dependent(model: torch.nn.Module) -> bool:
     return any(
         isinstance(m, torch.nn.modules.dropout._DropoutNd) or getattr(m, "is_stochastic", False) for m in model.modules()
     )
+
+
+def _int_steps(values, name: str) -> list[int]:
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        raise TypeError(f"{name} must be an iterable of integer steps, got {type(values).__name__}")
+    if torch.is_tensor(values) or isinstance(values, np.ndarray):
+        values = values.tolist()
+    return [check_int(v, f"{name} entries") for v in values]
+
+
+def _probe(model: torch.nn.Module, x: torch.Tensor, name: str) -> torch.Tensor:
+    """One forward pass; a model that cannot take ``x`` fails here, naming the argument."""
+    try:
+        return model(x)
+    except (RuntimeError, ValueError, TypeError, IndexError) as err:
+        raise ValueError(f"the model cannot be applied to {name} of shape {tuple(x.shape)} and dtype {x.dtype}: {err}") from err
 
 
 @dataclass
@@ -164,14 +186,19 @@ def train_gd(
         ntk_at: steps at which to compute the empirical NTK on ``ntk_x`` (default ``x``).
         progress: tqdm bar (default on, off when ``NTK_PROGRESS=0``).
 
-    A loss that turns non-finite stops training and sets ``diverged``; no exception is raised,
-    so a notebook can show what a too-large step size does.
+    Divergence rule: a loss that turns non-finite stops training and sets ``diverged``; no exception
+    is raised, so a notebook can show what a too-large step size does (the records stop there).
+
+    Every argument is checked before the first step: integer arguments accept NumPy integers and
+    refuse ``bool`` and fractions; inputs of another dtype are cast to the model's (integers
+    included); an input the model cannot take raises a ``ValueError`` naming it.
     """
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     lr = check_positive(lr, "lr")
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
-        raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
+    steps = check_int(steps, "steps", minimum=0)
+    if ntk_batch_size is not None:
+        ntk_batch_size = check_int(ntk_batch_size, "ntk_batch_size", minimum=1)
     params = [p for p in model.parameters() if p.requires_grad]
     if not params:
         raise ValueError("model has no trainable parameters")
@@ -182,15 +209,21 @@ def train_gd(
         raise ValueError(f"y has {y.shape[0]} rows but x has {x.shape[0]}")
     xt = None if x_test is None else as_tensor(x_test, "x_test", dtype=dt, device=dev)
     nx = x if ntk_x is None else as_tensor(ntk_x, "ntk_x", dtype=dt, device=dev)
-    rec = set(log_spaced_steps(steps) if record is None else (int(s) for s in record))
-    ntk_steps = {int(s) for s in ntk_at}
+    rec = set(log_spaced_steps(steps) if record is None else _int_steps(record, "record"))
+    ntk_steps = set(_int_steps(ntk_at, "ntk_at"))
     for name, chosen in (("record", rec), ("ntk_at", ntk_steps)):
         bad = [s for s in chosen if s < 0 or s > steps]
         if bad:
             raise ValueError(f"{name} steps must lie in [0, {steps}], got {sorted(bad)[:3]}")
     with torch.no_grad():
-        if model(x).shape != y.shape:
-            raise ValueError(f"y has shape {tuple(y.shape)} but the model outputs {tuple(model(x).shape)}")
+        out_shape = _probe(model, x, "x").shape
+        if out_shape != y.shape:
+            raise ValueError(f"y has shape {tuple(y.shape)} but the model outputs {tuple(out_shape)}")
+        with _eval_mode(model):  # eval: no running-statistics update, no random draw
+            if xt is not None:
+                _probe(model, xt[:1], "x_test")
+            if ntk_x is not None:
+                _probe(model, nx[:1], "ntk_x")
 
     stochastic = model.training and _mode_dependent(model)
     losses, rec_steps, train_pred, test_pred, ntks = [], [], [], [], {}

@@ -127,3 +127,95 @@ def test_theta_bar_recurrence_consistent_with_correlations():
         hp = 0.5 + torch.asin(rho[layer - 1]) / math.pi
         manual = layer / (layer + 1) * hp * manual + rho[layer] / (layer + 1)
     assert torch.allclose(tb[-1], manual, atol=1e-14)
+
+
+def test_theta_bar_deviation_matches_recurrence_and_high_precision():
+    from ntk_lib.correlations import theta_bar_deviation
+
+    rho1 = 0.3
+    tb = theta_bar_recurrence(torch.tensor([rho1], dtype=torch.float64), 400)[:, 0]
+    rho, err = relu_correlations(torch.tensor([rho1], dtype=torch.float64), 400)
+    depths = [1, 2, 7, 50, 400]
+    e, d = theta_bar_deviation(rho1, depths)
+    for L, eL, dL in zip(depths, e, d):
+        assert dL == pytest.approx(L * (float(tb[L - 1]) - 0.25), rel=1e-10, abs=1e-12)
+        assert eL == pytest.approx(float(err[L - 1, 0]), rel=1e-12)
+    # against 40-digit arithmetic on the plain Prop. 5 recurrence, where the float64 form would cancel
+    import mpmath
+
+    with mpmath.workdps(40):
+        r, tbm = mpmath.mpf(rho1), mpmath.mpf(rho1)
+        for layer in range(1, 3000):
+            hp = mpmath.mpf(1) / 2 + mpmath.asin(r) / mpmath.pi
+            hv = (r * mpmath.asin(r) + mpmath.sqrt(1 - r * r)) / mpmath.pi + r / 2
+            tbm = (mpmath.mpf(layer) / (layer + 1)) * hp * tbm + hv / (layer + 1)
+            r = hv
+        exact_d, exact_e = float(3000 * (tbm - mpmath.mpf(1) / 4)), float(1 - r)
+    e, d = theta_bar_deviation(rho1, [3000])
+    assert d[0] == pytest.approx(exact_d, rel=1e-11)
+    assert e[0] == pytest.approx(exact_e, rel=1e-11)
+
+
+def test_theta_bar_log_rate_and_constant():
+    from ntk_lib.correlations import THETA_BAR_LOG_COEFFICIENT, depth_offset, theta_bar_deviation
+
+    depths = [10**3, 10**4, 10**5]
+    for rho1 in (-0.5, 0.0, 0.9):
+        e, d = theta_bar_deviation(rho1, depths)
+        nu = depth_offset(e, depths).numpy()
+        gap = np.array(d) - THETA_BAR_LOG_COEFFICIENT * np.log(depths) - (nu / 4 - 1 / 8)
+        # the predicted constant nu/4 - 1/8 is approached at rate log L / L
+        assert abs(gap[-1]) < 2e-3
+        assert abs(gap[-1]) < abs(gap[-2]) < abs(gap[-3])
+        assert abs(nu[-1] - nu[-2]) < abs(nu[-2] - nu[-3])
+        # and L^2 e_L -> 9 pi^2 / 2
+        assert depths[-1] ** 2 * e[-1] == pytest.approx(9 * math.pi**2 / 2, rel=1e-3)
+    with pytest.raises(ValueError, match="rho1"):
+        theta_bar_deviation(1.0, [3])
+    with pytest.raises(TypeError, match="rho1"):
+        theta_bar_deviation("0.3", [3])
+    with pytest.raises(ValueError, match="depths"):
+        theta_bar_deviation(0.3, [0])
+    with pytest.raises(ValueError, match="errors"):
+        depth_offset([0.0], [1])
+
+
+def test_sigmoid_squared_taylor_exact():
+    import mpmath
+
+    from ntk_lib.correlations import sigmoid_squared_taylor
+
+    coeffs = sigmoid_squared_taylor(12)
+    ref = mpmath.taylor(lambda z: 1 / (1 + mpmath.exp(-z)) ** 2, 0, 12)
+    for c, r in zip(coeffs, ref):
+        assert float(c) == pytest.approx(float(r), abs=1e-15)
+    assert [str(c) for c in coeffs[:4]] == ["1/4", "1/4", "1/16", "-1/48"]
+    with pytest.raises(ValueError, match="order"):
+        sigmoid_squared_taylor(-1)
+
+
+def test_close_pair_bounds_against_monte_carlo_and_cai_limit():
+    from ntk_lib.sphere import close_pair_probability_bounds, min_angle_expectation_bounds, min_angle_limit_cdf
+
+    n, n0, angle, trials = 25, 4, 0.35, 4000
+    gen = torch.Generator().manual_seed(3)
+    pts = torch.randn(trials, n, n0, generator=gen, dtype=torch.float64)
+    pts = pts / pts.norm(dim=2, keepdim=True)
+    g = pts @ pts.transpose(1, 2)
+    g = g - 3 * torch.eye(n, dtype=torch.float64)
+    min_angle = torch.acos(g.amax(dim=(1, 2)).clamp(-1, 1))
+    freq = float((min_angle <= angle).double().mean())
+    lo, hi = close_pair_probability_bounds(n, n0, angle)
+    tol = 3 * math.sqrt(freq * (1 - freq) / trials)
+    assert lo - tol <= freq <= hi + tol
+    e_lo, e_hi = min_angle_expectation_bounds(n, n0)
+    assert e_lo - 0.01 <= float(min_angle.mean()) <= e_hi + 0.01
+    # Cai et al.'s K belongs to the angle event: E[#pairs within angle x n^(-2/(n0-1))] -> K x^(n0-1)
+    big, x = 10**9, 1.3
+    a = x * big ** (-2 / (n0 - 1))
+    assert collision_union_bound(big, n0, a) == pytest.approx(cai_constant(n0) * x ** (n0 - 1), rel=1e-3)
+    assert min_angle_limit_cdf(big, n0, a) == pytest.approx(1 - math.exp(-cai_constant(n0) * x ** (n0 - 1)), rel=1e-12)
+    with pytest.raises(ValueError, match="angle"):
+        min_angle_limit_cdf(10, 3, -0.1)
+    with pytest.raises(ValueError, match="grid"):
+        min_angle_expectation_bounds(10, 3, grid=2)

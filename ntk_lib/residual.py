@@ -1,0 +1,151 @@
+r"""Residual towers with explicit layer scales and stochastic-depth masks, and kernels over masks.
+
+For an :class:`ntk_lib.models.NTKECRN` with blocks :math:`h_{l+1} = h_l + m_l\alpha_l\sigma(W_lh_l/\sqrt n + b_l)`:
+
+* :func:`with_masks` gives the same network (same parameter tensors, shared) with chosen masks
+  :math:`m_l` and scales :math:`\alpha_l`, e.g. one configuration :math:`m\in\{0,1\}^L` of stochastic
+  depth, or one block's :math:`\alpha_l` changed;
+* :func:`mask_configurations` lists the :math:`2^L` configurations with their probabilities
+  :math:`P(m) = \prod_l (1-p_l)^{m_l}p_l^{1-m_l}`;
+* :func:`mask_expected_ntk` is the expectation over masks of the empirical NTK at fixed parameters,
+
+  .. math::
+
+     \mathbb E_m[\Theta_\theta] = \sum_{m\in\{0,1\}^L} P(m)\,J_m(x)J_m(x')^\top,
+
+  by exact enumeration. It is *not* the kernel of the eval-mode network, which replaces :math:`m_l` by its
+  mean :math:`1-p_l` inside the network and is therefore the network with scales :math:`\alpha_l(1-p_l)`;
+* :func:`partial_ntk` is the contribution of a subset of parameters (e.g. one block's :math:`W_l, b_l`),
+  :math:`\Theta^{(S)} = \sum_{p\in S}\partial_p f\,\partial_p f^\top`; the contributions of a partition of
+  the parameters add up to the NTK.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import numbers
+
+import torch
+from torch import nn
+
+from .empirical import empirical_ntk
+
+__all__ = ["with_masks", "MaskedResidual", "mask_configurations", "mask_expected_ntk", "partial_ntk", "block_parameters"]
+
+_MAX_ENUM_BLOCKS = 16
+
+
+class MaskedResidual(nn.Module):
+    """A view of an NTK-ECRN with fixed masks :math:`m_l` and scales :math:`\\alpha_l` (see :func:`with_masks`).
+
+    Its parameters *are* the wrapped model's (training it trains the model). Deterministic in both modes.
+    """
+
+    def __init__(self, model: nn.Module, masks, alphas):
+        super().__init__()
+        self.net = model
+        self.masks = [float(m) for m in masks]
+        self.alphas = [float(a) for a in alphas]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        net = self.net
+        if net.fourier is not None:
+            x = net.fourier(x)
+        h = net.input(x)
+        for m, a, block in zip(self.masks, self.alphas, net.blocks):
+            if m != 0.0:
+                h = h + (m * a) * net.activation.fn(block(h))
+        out = net.readout(h)
+        return out.squeeze(-1) if out.shape[-1] == 1 else out
+
+
+def _check_model(model):
+    needed = ("fourier", "input", "blocks", "readout", "activation", "alphas", "keep_probs")
+    if not isinstance(model, nn.Module) or any(not hasattr(model, a) for a in needed):
+        raise TypeError(f"model must be an ntk_lib.models.NTKECRN, got {type(model).__name__}")
+
+
+def _per_block(values, n_blocks, name, *, low=None):
+    vals = list(values)
+    if len(vals) != n_blocks:
+        raise ValueError(f"{name} must have one value per block ({n_blocks}), got {len(vals)}")
+    for v in vals:
+        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(float(v)):
+            raise ValueError(f"{name} values must be finite real numbers, got {v!r}")
+        if low is not None and float(v) < low:
+            raise ValueError(f"{name} values must be >= {low}, got {v!r}")
+    return [float(v) for v in vals]
+
+
+def with_masks(model: nn.Module, masks=None, alphas=None) -> MaskedResidual:
+    r"""The network ``model`` (an :class:`ntk_lib.models.NTKECRN`) with masks :math:`m_l` (default: every
+    block kept, :math:`m_l = 1`) and layer scales :math:`\alpha_l` (default: the model's), sharing its
+    parameters. ``with_masks(net, masks=net.keep_probs)`` computes what ``net`` computes in eval mode."""
+    _check_model(model)
+    L = len(model.blocks)
+    masks = [1.0] * L if masks is None else _per_block(masks, L, "masks", low=0.0)
+    alphas = model.alphas if alphas is None else _per_block(alphas, L, "alphas", low=0.0)
+    return MaskedResidual(model, masks, alphas)
+
+
+def mask_configurations(keep_probs) -> list[tuple[tuple[int, ...], float]]:
+    r"""All :math:`m\in\{0,1\}^L` with :math:`P(m) = \prod_l q_l^{m_l}(1-q_l)^{1-m_l}`, :math:`q_l` the keep
+    probabilities; configurations of probability zero are left out. The probabilities sum to 1."""
+    q = _per_block(keep_probs, len(list(keep_probs)), "keep_probs", low=0.0)
+    if not q:
+        raise ValueError("keep_probs must hold at least one block")
+    if any(v > 1.0 for v in q):
+        raise ValueError(f"keep_probs must lie in [0, 1], got {q}")
+    if len(q) > _MAX_ENUM_BLOCKS:
+        raise ValueError(f"exact enumeration of 2^L masks is limited to L <= {_MAX_ENUM_BLOCKS} blocks, got {len(q)}")
+    out = []
+    for m in itertools.product((0, 1), repeat=len(q)):
+        prob = math.prod(v if b else 1.0 - v for b, v in zip(m, q))
+        if prob > 0.0:
+            out.append((m, prob))
+    return out
+
+
+def mask_expected_ntk(model: nn.Module, x1, x2=None, *, keep_probs=None, alphas=None, batch_size=None) -> torch.Tensor:
+    r""":math:`\mathbb E_m[\Theta]` at the model's current parameters, over the :math:`2^L` stochastic-depth
+    masks (keep probabilities ``keep_probs``, default the model's :math:`1-p_l`), by exact enumeration.
+
+    Shapes as :func:`ntk_lib.empirical.empirical_ntk`; computed in float64 accumulation."""
+    _check_model(model)
+    q = model.keep_probs if keep_probs is None else keep_probs
+    total = None
+    for m, prob in mask_configurations(q):
+        k = empirical_ntk(with_masks(model, m, alphas), x1, x2, batch_size=batch_size).double() * prob
+        total = k if total is None else total + k
+    return total
+
+
+def block_parameters(model: nn.Module, block: int) -> list[nn.Parameter]:
+    """The parameters (:math:`W_l`, :math:`b_l`) of residual block ``block`` (0-based) of an NTK-ECRN."""
+    _check_model(model)
+    if isinstance(block, bool) or not isinstance(block, numbers.Integral) or not 0 <= block < len(model.blocks):
+        raise ValueError(f"block must be an integer in [0, {len(model.blocks) - 1}], got {block!r}")
+    return list(model.blocks[block].parameters())
+
+
+def partial_ntk(model: nn.Module, x1, x2=None, *, params, batch_size=None) -> torch.Tensor:
+    r"""The contribution :math:`\Theta^{(S)}` of the parameters ``params`` (a subset of
+    ``model.parameters()``) to the empirical NTK: gradients with respect to the others are left out.
+    The model's ``requires_grad`` flags are restored afterwards."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    chosen = {id(p) for p in params}
+    if not chosen:
+        raise ValueError("params must hold at least one parameter")
+    all_params = list(model.parameters())
+    if not chosen <= {id(p) for p in all_params}:
+        raise ValueError("params must be parameters of model")
+    flags = [p.requires_grad for p in all_params]
+    try:
+        for p in all_params:
+            p.requires_grad_(id(p) in chosen)
+        return empirical_ntk(model, x1, x2, batch_size=batch_size)
+    finally:
+        for p, f in zip(all_params, flags):
+            p.requires_grad_(f)
