@@ -50,6 +50,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from ntk_lib import layers as nl
 from ntk_lib.analytic import relu_ntk
 from ntk_lib.data import circle, sum_of_sines, unit_interval
 from ntk_lib.dynamics import gradient_descent, gradient_flow, kernel_regression
@@ -569,6 +570,18 @@ glue("ch2_ff_emp_exact_ff", four["emp_vs_exact"])
 glue("ch2_ff_width", cfg["ff_width"])
 glue("ch2_ff_cond_base", float(base["lam"][0] / base["lam"][31]))
 glue("ch2_ff_cond_ff", float(four["lam"][0] / four["lam"][31]))
+# the same composition written with ntk_lib.layers, for a Gaussian (not rounded) B: its exact kernel
+# must equal relu_ntk of the embedded points
+ff_layer = nl.FourierFeatures(M_FEAT, SIGMA_DEMO, seed=SEED)
+arch = nl.serial(ff_layer, nl.Dense(cfg["ff_width"], 1.0, 1.0), nl.Relu(), nl.Dense(cfg["ff_width"], 1.0, 1.0), nl.Relu(), nl.Dense(1, 1.0, 1.0))
+ff_gauss = FourierFeatures(1, M_FEAT, SIGMA_DEMO, dtype=torch.float64)
+with torch.no_grad():
+    ff_gauss.B.copy_(ff_layer.matrix(1))
+k_layers = arch.kernel(x_ff).ntk
+k_composed = relu_ntk(ff_gauss(x_ff), depth=3, bias_var=1.0)
+layers_err = float((k_layers - k_composed).abs().max() / k_layers.abs().max())
+glue("ch2_ff_layers_err", layers_err)
+print(f"ntk_lib.layers kernel vs relu_ntk of the embedded points (Gaussian B): {layers_err:.1e} (relative)")
 print(f"exact kernels: largest deviation from a circulant matrix {max(base['stationary'], four['stationary']):.1e} (relative)")
 print(f"empirical vs exact NTK at width {cfg['ff_width']} (relative Frobenius): circle embedding {base['emp_vs_exact']:.3f}, Fourier features {four['emp_vs_exact']:.3f}")
 print(f"lambda_1 / lambda_32 of the exact NTK: circle {float(base['lam'][0] / base['lam'][31]):.3g}, Fourier features {float(four['lam'][0] / four['lam'][31]):.3g}")
@@ -601,7 +614,10 @@ axes[2].legend(fontsize=7)
 plt.show()
 
 # %% [markdown]
-# The exact kernels are circulant on the training grid to {glue:text}`ch2_ff_stationary:.0e` (stationarity),
+# Written with {mod}`ntk_lib.layers` (`FourierFeatures` followed by the same dense and ReLU layers) the exact
+# kernel of the composed network, for a Gaussian $B$, equals `relu_ntk` of the embedded points to
+# {glue:text}`ch2_ff_layers_err:.0e`: the two routes are the same formula. The exact kernels are circulant on
+# the training grid to {glue:text}`ch2_ff_stationary:.0e` (stationarity),
 # and the empirical NTKs at width {glue:text}`ch2_ff_width` are within {glue:text}`ch2_ff_emp_exact_base:.3f` and
 # {glue:text}`ch2_ff_emp_exact_ff:.3f` of them (relative Frobenius). With the embedding the spectrum is far
 # flatter ($\lambda_1/\lambda_{32}$ falls from {glue:text}`ch2_ff_cond_base:.3g` to {glue:text}`ch2_ff_cond_ff:.3g`),
