@@ -546,10 +546,10 @@ plt.show()
 # Lee et al. {cite}`lee2019wide`, $O(n^{-1/2})$ uniformly in time, is an upper bound for $n	o\infty$, and at
 # these widths the late gap is still curving toward it (its local exponent between widths
 # {glue:text}`ch1_wmax_prev` and {glue:text}`ch1_wmax` is {glue:text}`ch1_gap_local_slope:.2f`). The left panel
-# shows why one late-time slope mixes regimes: the gap **grows with time** at every width (from the first to the
-# last end time by a factor {glue:text}`ch1_gap_growth:.1f` at width {glue:text}`ch1_wmax` and
-# {glue:text}`ch1_gap_growth_small:.1f` at width {glue:text}`ch1_wmin`; the kernel's movement by
-# {glue:text}`ch1_move_growth:.1f` at width {glue:text}`ch1_wmax`), and at width {glue:text}`ch1_wmin` the kernel
+# shows why one late-time slope mixes regimes: the gap keeps **changing with time** (from the first to the last
+# end time it is multiplied by {glue:text}`ch1_gap_growth:.2f` at width {glue:text}`ch1_wmax` and by
+# {glue:text}`ch1_gap_growth_small:.2f` at width {glue:text}`ch1_wmin`; the kernel's movement by
+# {glue:text}`ch1_move_growth:.2f` at width {glue:text}`ch1_wmax`), and at width {glue:text}`ch1_wmin` the kernel
 # has moved by {glue:text}`ch1_move_small_end:.2f` of its norm by the end: that network has left the lazy regime.
 # How long the linearization stays accurate grows with the width; that, not a kernel constant for all time at
 # a given width, is what "the NTK is constant in wide networks" means.
@@ -669,8 +669,9 @@ plt.show()
 # | gradient flow on the squared loss gives $\dot f = -\Theta(f-y)$, solved by $y + e^{-t\Theta}(f_0-y)$ (summed loss, $t = k\eta$) | {cite}`ee556ntk`; Prop. 3, 6 of {cite}`starnaud2025revisiting` | the closed form agrees with a small-step ODE integration to $10^{-9}$ (library tests) and tracks a wide network within {glue:text}`ch1_gap_emp:.3f` $\max\lvert y\rvert$ | confirmed |
 # | each eigen-direction decays at rate $\lambda_i$; convergence at rate $\lambda_{\min}$ | {cite}`ee556ntk` | the slowest directions are the last the network fits ({numref}`fig-ch1-flow`) | confirmed |
 # | the empirical NTK at initialization is deterministic as width $\to\infty$ | {cite}`ee556ntk`; Thm 1 of {cite}`starnaud2025revisiting` | Frobenius distance to $\Theta_\infty$: exponent {glue:text}`ch1_slope_init_frob`; $\lambda_{\min}$ error: {glue:text}`ch1_slope_init_lmin`, larger at every width | confirmed ($n^{-1/2}$); refined: slowest directions converge from far higher |
-# | each weight moves $O(n^{-1/2})$, so the NTK stays constant | {cite}`ee556ntk` | total $\lVert\theta_T-\theta_0\rVert$: exponent {glue:text}`ch1_slope_dtheta`; largest hidden weight change: {glue:text}`ch1_slope_dw` | **corrected**: hidden weights move $O(1/n)$, total $O(1)$ {cite}`liu2020linearity` |
-# | the NTK stays constant during training as width $\to\infty$ | {cite}`ee556ntk` | kernel movement: exponent {glue:text}`ch1_slope_move0` at $t=$ {glue:text}`ch1_t_end0:.3g`, {glue:text}`ch1_slope_move2` at $t=$ {glue:text}`ch1_t_end2:.3g`; it grows with $t$ at every width | confirmed at fixed $t$ (close to $1/n$, {cite}`dyer2020asymptotics`); not uniform in $t$ at these widths |
+# | each weight moves $O(n^{-1/2})$, so the NTK stays constant | {cite}`ee556ntk` | total $\lVert\theta_T-\theta_0\rVert$: exponent {glue:text}`ch1_slope_dtheta`; RMS hidden-to-hidden weight change: {glue:text}`ch1_slope_dw_rms` (largest: {glue:text}`ch1_slope_dw`) | **corrected**: hidden weights move $O(1/n)$, total $O(1)$, Hessian $O(n^{-1/2})$ {cite}`liu2020linearity` |
+# | the NTK stays constant during training as width $\to\infty$ | {cite}`ee556ntk` | kernel movement: exponent {glue:text}`ch1_slope_move0` at $t=$ {glue:text}`ch1_t_end0:.3g`, {glue:text}`ch1_slope_move2` at $t=$ {glue:text}`ch1_t_end2:.3g`, {glue:text}`ch1_wmax`-wide kernel's movement multiplied by {glue:text}`ch1_move_growth:.2f` between them | confirmed at fixed $t$ (close to $1/n$, {cite}`dyer2020asymptotics`); not uniform in $t$ at these widths |
+# | a wide network stays close to its linearization | {cite}`ee556ntk`; {cite}`lee2019wide` | gap on the test grid: exponent {glue:text}`ch1_slope_gap0` at $t=$ {glue:text}`ch1_t_end0:.3g`, {glue:text}`ch1_slope_gap2` at $t=$ {glue:text}`ch1_t_end2:.3g` | **refined**: the gap vanishes with width, but more slowly than the kernel moves, and at late times more slowly than $n^{-1/2}$ at these widths (pre-asymptotic) |
 # | the limit kernel is given by the recursion of Thm 1; on the sphere $\Theta^{(L)}(x,x) = L/(n_0 2^{L-1})$ | Thm 1, Prop. 1, 2 of {cite}`starnaud2025revisiting` | the diagonal matches to {glue:text}`ch1_diag_err:.0e` | confirmed |
 # | practical (large) step sizes push networks out of the lazy regime | {cite}`ee556ntk` | above $\eta\lambda_0 = 2$ the top eigenvalue drops to {glue:text}`ch1_cat_lam_cat` and the kernel moves by {glue:text}`ch1_cat_moved_cat`; largest converging $\eta\lambda_0$ {glue:text}`ch1_eta_max_lo:.1f`–{glue:text}`ch1_eta_max_hi:.1f` | confirmed (catapult, {cite}`lewkowycz2020catapult`) |
 #
