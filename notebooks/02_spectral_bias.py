@@ -729,8 +729,8 @@ plt.show()
 # {glue:text}`ch2_ff_coef_base_k3`, {glue:text}`ch2_ff_coef_base_k7`, {glue:text}`ch2_ff_coef_base_k12` on the circle
 # embedding and {glue:text}`ch2_ff_coef_ff_k1`, {glue:text}`ch2_ff_coef_ff_k3`, {glue:text}`ch2_ff_coef_ff_k7`,
 # {glue:text}`ch2_ff_coef_ff_k12` with Fourier features: the embedding's gain is in learning the high target
-# frequencies. What remains of its test error lies off the target frequencies ({glue:text}`ch2_ff_off_target_ff`
-# of its total {glue:text}`ch2_ff_test_ff`).
+# frequencies. Of its remaining test MSE, {glue:text}`ch2_ff_test_ff`, the part off the target frequencies is
+# {glue:text}`ch2_ff_off_target_ff`; the rest is what is still unlearned of the target coefficients.
 #
 # In the $\sigma$ sweep the largest $\eta\lambda_{\max}$ of any empirical kernel is
 # {glue:text}`ch2_ff_eta_lmax_emp:.2f`, inside the stable range. With $\sigma =$ {glue:text}`ch2_sigma_lo` the
