@@ -638,7 +638,7 @@ for i, c in enumerate(shown):
         axes[1].axhline(1 / c, color=col, ls="--", lw=0.8)
 axes[0].set_ylim(top=1e3 * max(cat[(0, c)]["loss"][0] for c in shown))
 axes[0].set_xlabel("step $k$ + 1")
-axes[0].set_ylabel(r"training loss $\frac12\sum_i (f(x_i)-y_i)^2$")
+axes[0].set_ylabel(r"training loss $\frac{1}{2}\sum_i (f(x_i)-y_i)^2$")
 axes[0].set_title(f"loss, width {cfg['lr_width']}")
 axes[0].legend(fontsize=7)
 axes[1].set_xlabel("step $k$ + 1")
