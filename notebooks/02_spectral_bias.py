@@ -744,8 +744,10 @@ plt.show()
 # training points are fitted (train MSE {glue:text}`ch2_sigma_hi_train`) but the test MSE is
 # {glue:text}`ch2_sigma_hi_test`. The failure at large $\sigma$ is aliasing: the kernel has so much power above
 # the grid's Nyquist frequency 32 that its interpolant between samples is made of the wrong frequencies. The
-# kernel's predicted test MSE follows the network's across the sweep, so both failure modes are properties of
-# the kernel.
+# kernel's predicted test MSE rises on both sides at the same $\sigma$ as the network's, so both failure modes are
+# properties of the kernel. The two curves agree closely where training converges; at the smallest $\sigma$ the
+# network's error is larger, since the prediction starts from $f_0 = 0$ and the network from its random $f_0$,
+# which is not yet trained away there.
 #
 # ## 2.5 The papers' claims, checked
 #
