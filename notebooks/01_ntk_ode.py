@@ -472,7 +472,8 @@ for j, (t, gf, mf) in enumerate(zip(t_ends, gap_fit, move_fit)):
     glue(f"ch1_t_end{j}", float(t))
     glue(f"ch1_slope_gap{j}", str(gf))
     glue(f"ch1_slope_move{j}", str(mf))
-gm = np.exp(np.log(G).mean(0))  # geometric mean over seeds, [widths, times]
+with np.errstate(divide="ignore"):  # the gap is exactly 0 at t = 0
+    gm = np.exp(np.log(G).mean(0))  # geometric mean over seeds, [widths, times]
 mm = np.exp(np.log(M).mean(0))
 glue("ch1_wmax", int(widths[-1]))
 glue("ch1_wmin", int(widths[0]))
