@@ -12,7 +12,7 @@ import numbers
 import torch
 from torch import nn
 
-from ._validate import check_positive
+from ._validate import check_int, check_positive
 
 PARAMETERIZATIONS = ("ntk", "standard", "mup")
 
@@ -107,8 +107,7 @@ class FourierFeatures(nn.Module):
         in_features = check_size(in_features, "in_features")
         n_features = check_size(n_features, "n_features")
         self.sigma = check_positive(sigma, "sigma")
-        if seed is None:
-            seed = int(torch.randint(0, 2**62, ()))
+        seed = int(torch.randint(0, 2**62, ())) if seed is None else check_int(seed, "seed", minimum=0)
         self.register_buffer("B", draw_fourier_matrix(n_features, in_features, self.sigma, seed).to(dtype))
 
     @property

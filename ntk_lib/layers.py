@@ -299,6 +299,8 @@ class Layer:
                 )
             if x2.device != x1.device:
                 raise ValueError(f"x1 is on {x1.device} but x2 is on {x2.device}")
+        for name, x in (("x1", x1), ("x2", x2)):
+            _check_input_range(x, name)
         blocks = self._stochastic_blocks() if expectation == "masks" else []
         n_patterns = 2 ** len(blocks)
         if blocks and n_patterns > MAX_MASK_PATTERNS:
@@ -316,13 +318,19 @@ class Layer:
         # for the temporaries of a layer to stay in cache (the per-point work is repeated per block)
         rows = max(1, _ROW_BLOCK_ELEMS // max(x2.shape[0], 1))
         if x1.shape[0] <= rows:
-            return _finish(self._kernel_rows(x1, x2, sym, blocks, mask_samples, seed), sym)
-        parts = [
-            self._kernel_rows(x1[i : i + rows], x2, False, blocks, mask_samples, seed)
-            for i in range(0, x1.shape[0], rows)
-        ]
-        out = Kernel(*(None if parts[0][j] is None else torch.cat([p[j] for p in parts]) for j in range(4)))
-        return _finish(out, sym)
+            out = self._kernel_rows(x1, x2, sym, blocks, mask_samples, seed)
+        else:
+            parts = [
+                self._kernel_rows(x1[i : i + rows], x2, False, blocks, mask_samples, seed)
+                for i in range(0, x1.shape[0], rows)
+            ]
+            out = Kernel(*(None if parts[0][j] is None else torch.cat([p[j] for p in parts]) for j in range(4)))
+        out = _finish(out, sym)
+        _check_output_range(out, x1, x2, sym)
+        if not sym and x1.shape[0] and x2.shape[0]:
+            row = int(torch.argmax(x1.abs().amax(dim=1)))
+            self.kernel(x1[row : row + 1], expectation=expectation, mask_samples=mask_samples, seed=seed)
+        return out
 
     def _kernel_rows(self, x1, x2, sym, blocks, mask_samples, seed) -> Kernel:
         """:meth:`kernel` for the rows ``x1`` against ``x2`` (not symmetrized)."""
@@ -410,6 +418,39 @@ class Layer:
         raise TypeError(
             f"{type(self).__name__} describes an architecture: call .kernel(x1, x2) for its kernel or "
             ".build(in_features, seed) for a network"
+        )
+
+
+def _check_input_range(x: torch.Tensor, name: str) -> None:
+    """Squared row norms must be representable: the first layer's variance is built from them."""
+    if x.numel() == 0:
+        return
+    big = x.abs().amax(dim=1)
+    limit = math.sqrt(torch.finfo(torch.float64).max / x.shape[1])
+    if bool((big > limit).any()):
+        raise ValueError(f"{name} is too large: |x|^2 overflows float64 (rescale the inputs)")
+    sq = (x * x).sum(dim=1)
+    if bool(((big > 0) & (sq < torch.finfo(torch.float64).tiny)).any()):
+        raise ValueError(f"{name} has a non-zero row whose squared norm underflows float64 (rescale the inputs)")
+
+
+def _check_output_range(k: Kernel, x1: torch.Tensor, x2: torch.Tensor, sym: bool) -> None:
+    """Refuse a kernel that overflowed, or underflowed to zero on non-zero inputs, rather than return it."""
+    for what, mat in (("NNGP", k.nngp), ("NTK", k.ntk)):
+        if not bool(torch.isfinite(mat).all()):
+            raise ValueError(
+                f"the {what} overflows float64 for these inputs and this architecture (rescale the inputs or "
+                "the layers' weight_var)"
+            )
+    if not sym:
+        return  # the caller checks the diagonal of one row instead (a cross kernel may vanish exactly)
+    # the output variance of a non-zero input is positive for every architecture built from Dense layers
+    # (weight_var > 0) and non-zero activations, so a zero diagonal there is float64 running out of range
+    nonzero = x1.abs().amax(dim=1) > 0
+    if bool((nonzero & (k.nngp.diagonal().abs() < torch.finfo(torch.float64).tiny)).any()):
+        raise ValueError(
+            "the kernel underflows float64 for these inputs and this architecture (at large depth a weight_var "
+            "below the critical value shrinks it geometrically): rescale the inputs or weight_var"
         )
 
 

@@ -43,7 +43,7 @@ from __future__ import annotations
 import torch
 from torch.func import functional_call, jvp
 
-from ._validate import as_tensor, check_depth, check_positive
+from ._validate import as_tensor, as_times, check_depth, check_model_input, check_positive
 from .analytic import relu_kernel_layers
 
 __all__ = [
@@ -93,9 +93,9 @@ def cumulative_residual(k_train, r0, *, steps, lr: float) -> torch.Tensor:
     if r.ndim not in (1, 2) or r.shape[0] != k.shape[0]:
         raise ValueError(f"r0 must be [n] or [n, c] with n = {k.shape[0]}, got shape {tuple(r.shape)}")
     lr = check_positive(lr, "lr")
-    ks = torch.as_tensor(steps, dtype=torch.float64, device=k.device).reshape(-1)
-    if ks.numel() == 0 or bool((ks < 0).any()) or bool((ks != torch.round(ks)).any()):
-        raise ValueError("steps must be a non-empty sequence of non-negative integers")
+    ks = as_times(steps, "steps", device=k.device, integer=True)
+    if ks.numel() == 0 or not bool(torch.isfinite(ks).all()):
+        raise ValueError("steps must be a non-empty sequence of finite non-negative integers")
     lam, vec = _eig(k, "k_train")
     coef = vec.T @ (r if r.ndim == 2 else r[:, None])  # [n, c]
     factor = (1 - lr * lam)[None, :] ** ks[:, None]  # [T, n]
@@ -112,11 +112,19 @@ def last_hidden(model, x) -> tuple[torch.Tensor, torch.Tensor]:
     layers = getattr(model, "layers", None)
     if layers is None or not hasattr(model, "activation") or len(layers) < 2:
         raise TypeError("model must be an ntk_lib.models.MLP with depth >= 2")
-    h = x
+    h = _model_input(model, x)
     for layer in layers[:-2]:
         h = model.activation.fn(layer(h))
     z = layers[-2](h)
     return z, model.activation.fn(z)
+
+
+def _model_input(model, x) -> torch.Tensor:
+    """``x`` as a finite, non-empty ``[m, in_features]`` tensor in the model's dtype and device."""
+    p = next(model.parameters())
+    x = as_tensor(x, "x", dtype=p.dtype, device=p.device, ndim=2)
+    check_model_input(model, x, "x")
+    return x
 
 
 class _LastHiddenAndOutput(torch.nn.Module):
@@ -145,7 +153,8 @@ def linearized_change(model, x, a) -> tuple[torch.Tensor, torch.Tensor, torch.Te
     Returns:
         ``(dz, da, df)``: ``[m, width]``, ``[m, width]`` and the shape of ``model(x)``, in the model's dtype.
     """
-    last_hidden(model, x[:1])  # type check
+    last_hidden(model, x[:1] if torch.is_tensor(x) else x)  # type check
+    x = _model_input(model, x)
     params = {k: v.detach() for k, v in model.named_parameters()}
     with torch.enable_grad():
         live = {k: v.clone().requires_grad_(True) for k, v in params.items()}
