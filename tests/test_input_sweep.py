@@ -32,7 +32,6 @@ import torch
 from ntk_lib import (
     activations,
     analytic,
-    lazy,
     correlations,
     cross_entropy,
     data,
@@ -42,6 +41,7 @@ from ntk_lib import (
     features,
     fit,
     layers,
+    lazy,
     metrics,
     models,
     periodic,
