@@ -15,21 +15,22 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+import torch
+
+from ._validate import as_tensor, check_int
 
 __all__ = ["loglog_slope", "SlopeFit", "slope_interval", "Interval", "mean_interval", "paired_interval"]
 
 
-def _as_array(values, name: str) -> np.ndarray:
-    """A float64 numpy copy of ``values`` (tensors on any device, lists, arrays)."""
-    if isinstance(values, bool):
-        raise TypeError(f"{name} must be numbers, got a bool")
-    if hasattr(values, "detach"):  # a torch tensor, possibly on CUDA: numpy needs host memory
-        values = values.detach().to("cpu")
-    try:
-        arr = np.asarray(values, dtype=float)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must be an array of real numbers") from err
-    return arr
+def _as_array(values, name: str, ndim: int = 1) -> np.ndarray:
+    """A float64 numpy copy of ``values`` (tensors on any device, lists, arrays) with at most
+    ``ndim`` dimensions; 1-D results are flattened."""
+    # one dtype rule for the library (bool/complex/strings refused), then host memory for numpy
+    arr = as_tensor(values, name, dtype=torch.float64, allow_empty=True).cpu().numpy()
+    # a [1, 1, n] array is not n values of one sample: refuse it rather than guess its layout
+    if arr.ndim > ndim:
+        raise ValueError(f"{name} must have at most {ndim} dimension(s), got shape {tuple(arr.shape)}")
+    return arr.reshape(-1) if ndim == 1 else arr
 
 
 def _check_level(level) -> float:
@@ -43,8 +44,8 @@ def loglog_slope(x, y) -> tuple[float, float]:
 
     Both arrays must be 1-D, of equal length >= 2, finite and strictly positive.
     """
-    xa = _as_array(x, "x").reshape(-1)
-    ya = _as_array(y, "y").reshape(-1)
+    xa = _as_array(x, "x")
+    ya = _as_array(y, "y")
     if xa.shape != ya.shape:
         raise ValueError(f"x and y must have the same length, got {xa.size} and {ya.size}")
     if xa.size < 2:
@@ -82,8 +83,8 @@ def slope_interval(x, y, *, level: float = 0.95, n_boot: int = 2000, seed: int =
     With few seeds the percentile interval is narrow-biased; the chapters use at least 3 seeds and
     say how many.
     """
-    xa = _as_array(x, "x").reshape(-1)
-    ya = _as_array(y, "y")
+    xa = _as_array(x, "x")
+    ya = _as_array(y, "y", ndim=2)
     if ya.ndim != 2:
         raise ValueError(f"y must be 2-D [seeds, len(x)], got shape {tuple(ya.shape)}")
     if ya.shape[1] != xa.size:
@@ -104,7 +105,7 @@ def slope_interval(x, y, *, level: float = 0.95, n_boot: int = 2000, seed: int =
     w = (lx - lx.mean()) / np.sum((lx - lx.mean()) ** 2)
     slope = float(w @ ly.mean(axis=0))
     intercept = float(ly.mean() - slope * lx.mean())
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_int(seed, "seed", minimum=0))
     idx = rng.integers(0, ya.shape[0], size=(n_boot, ya.shape[0]))
     boot = ly[idx].mean(axis=1) @ w
     lo, hi = np.quantile(boot, [(1 - level) / 2, (1 + level) / 2])
@@ -128,7 +129,7 @@ def mean_interval(values, *, level: float = 0.95) -> Interval:
     r"""Mean of ``values`` (one per seed) and its interval :math:`\bar v \pm t_{n-1}\, s/\sqrt n`."""
     from scipy.stats import t as student_t
 
-    v = _as_array(values, "values").reshape(-1)
+    v = _as_array(values, "values")
     if v.size < 2:
         raise ValueError(f"values needs at least 2 entries for an interval, got {v.size}")
     if not np.all(np.isfinite(v)):
@@ -142,8 +143,8 @@ def mean_interval(values, *, level: float = 0.95) -> Interval:
 def paired_interval(a, b, *, level: float = 0.95) -> Interval:
     r"""Paired difference ``a - b`` over seeds (same seed, same data split for both models):
     the mean difference and its Student-*t* interval. An interval containing 0 is a tie."""
-    av = _as_array(a, "a").reshape(-1)
-    bv = _as_array(b, "b").reshape(-1)
+    av = _as_array(a, "a")
+    bv = _as_array(b, "b")
     if av.shape != bv.shape:
         raise ValueError(f"a and b must have the same length (paired seeds), got {av.size} and {bv.size}")
     return mean_interval(av - bv, level=level)

@@ -57,10 +57,14 @@ class MaskedResidual(nn.Module):
 
     def __init__(self, model: nn.Module, masks, alphas):
         super().__init__()
-        # the model's layers are registered, not the model itself: the model draws masks in training
-        # mode, this view never does, and kernel code refuses modules that draw
-        self._model = (model,)
-        self.fourier, self.input, self.blocks, self.readout = model.fourier, model.input, model.blocks, model.readout
+        self._model = (model,)  # a reference, not a submodule
+        # the model's layers, not the model itself, are registered: the model draws masks in training
+        # mode, its view never does (so empirical_ntk accepts the view in either mode)
+        self.fourier = model.fourier
+        self.input = model.input
+        self.blocks = model.blocks
+        self.readout = model.readout
+        self.activation = model.activation
         self.masks = [float(m) for m in masks]
         self.alphas = [float(a) for a in alphas]
 
@@ -73,10 +77,9 @@ class MaskedResidual(nn.Module):
         if self.fourier is not None:
             x = self.fourier(x)
         h = self.input(x)
-        act = self.net.activation.fn
         for m, a, block in zip(self.masks, self.alphas, self.blocks):
             if m != 0.0:
-                h = h + (m * a) * act(block(h))
+                h = h + (m * a) * self.activation.fn(block(h))
         out = self.readout(h)
         return out.squeeze(-1) if out.shape[-1] == 1 else out
 

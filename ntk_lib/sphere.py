@@ -79,6 +79,7 @@ def min_angle_limit_cdf(n: int, n0: int, angle: float) -> float:
     :math:`F(n^{2/(n_0-1)}\,a)` used as an approximation of :math:`P(\Theta_{\min}\le a)` at this ``n``."""
     n0 = _check_n0(n0)
     _log_pairs(n)
+    angle = check_real(angle, "angle")
     if not (0.0 <= angle <= math.pi):
         raise ValueError(f"angle must lie in [0, pi], got {angle}")
     if angle == 0:
@@ -115,8 +116,7 @@ def min_angle_expectation_bounds(n: int, n0: int, grid: int = 4001) -> tuple[flo
     quadrature, dominates the uncertainty)."""
     import numpy as np
 
-    if isinstance(grid, bool) or not isinstance(grid, numbers.Integral) or grid < 3:
-        raise ValueError(f"grid must be an integer >= 3, got {grid!r}")
+    grid = check_int(grid, "grid", minimum=3)
     angles = np.linspace(0.0, math.pi, int(grid))
     lo_hi = np.array([close_pair_probability_bounds(n, n0, float(a)) for a in angles])
     # P(min > a) = 1 - P(N > 0): the upper bound on P(N > 0) gives the lower bound on the mean
