@@ -33,6 +33,7 @@ from torch import nn
 
 from . import layers as _layers
 from ._modules import fourier_embedding
+from ._validate import as_tensor
 from .empirical import empirical_ntk
 
 __all__ = [
@@ -213,8 +214,12 @@ def ecrn_kernel(model: nn.Module, x1, x2=None, *, alphas=None, expectation: str 
             return x.double()
         return fourier_embedding(x.double(), model.fourier.B.to(device=x.device, dtype=torch.float64))
 
-    if not isinstance(x1, torch.Tensor) or x1.ndim != 2:
-        raise ValueError("x1 must be a 2-D tensor [n1, d]")
-    if x2 is not None and (not isinstance(x2, torch.Tensor) or x2.ndim != 2):
-        raise ValueError("x2 must be a 2-D tensor [n2, d] or None")
+    x1 = as_tensor(x1, "x1", ndim=2, dtype=torch.float64)
+    d = model.fourier.B.shape[1] if model.fourier is not None else model.input.weight.shape[1]
+    if x1.shape[1] != d:
+        raise ValueError(f"x1 has {x1.shape[1]} features but the model takes {d}")
+    if x2 is not None:
+        x2 = as_tensor(x2, "x2", ndim=2, dtype=torch.float64, device=x1.device)
+        if x2.shape[1] != d:
+            raise ValueError(f"x2 has {x2.shape[1]} features but the model takes {d}")
     return arch.kernel(embed(x1), embed(x2), expectation=expectation)

@@ -318,6 +318,9 @@ SPECS: dict[str, Spec] = {
     "residual.block_parameters": Spec(residual.block_parameters, {"model": _ecrn(), "block": 1}, ints={"block": 0},
                                       compare=False),
     "residual.mask_configurations": Spec(residual.mask_configurations, {"keep_probs": [0.5, 0.9]}, compare=False),
+    "residual.ecrn_kernel": Spec(residual.ecrn_kernel, {"model": _ecrn(), "x1": _x, "x2": lambda: _x(4, 3, 2)},
+                                 arrays=("x1", "x2"), compare=False),
+    "residual.ecrn_architecture": Spec(residual.ecrn_architecture, {"model": _ecrn()}, compare=False),
     # models and layers: constructors
     "models.MLP": Spec(models.MLP, {"in_features": 3, "width": 4, "depth": 2, "seed": 0},
                        ints={"in_features": 1, "width": 1, "depth": 1, "out_features": 1, "seed": 0},
