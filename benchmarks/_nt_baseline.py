@@ -14,24 +14,14 @@ import jax
 import numpy as np
 
 jax.config.update("jax_enable_x64", True)
+from _common import _proc_status_mb  # noqa: E402  (run as a script: its folder is on sys.path)
 from neural_tangents import stax  # noqa: E402
-
-
-def _status_mb(key: str) -> float | None:
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith(key + ":"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return None
 
 
 def _peak_mb() -> float:
     # VmHWM belongs to this process's own address space (it restarts at exec); ru_maxrss does not:
     # Linux carries the parent's high-water mark into a child across fork and exec
-    peak = _status_mb("VmHWM")
+    peak = _proc_status_mb("VmHWM")
     return peak if peak is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -55,7 +45,7 @@ for _ in range(repeats):
 corner = np.asarray(k[:4, :4]).tolist()
 whole = _peak_mb()
 del k  # the extra memory of one call: from the resident size before it to its peak
-before = _status_mb("VmRSS")
+before = _proc_status_mb("VmRSS")
 try:
     with open("/proc/self/clear_refs", "w") as fh:
         fh.write("5")

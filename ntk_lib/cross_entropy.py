@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from ._validate import as_tensor, check_model_input, check_positive
+from .training import gradient_step
 
 __all__ = ["CrossEntropyRun", "train_gd_cross_entropy"]
 
@@ -84,11 +85,7 @@ def train_gd_cross_entropy(model: torch.nn.Module, x, labels, *, lr: float, step
             eval_losses.append(lv)
         if k == steps:
             break
-        grads = torch.autograd.grad(loss, params, allow_unused=True)
-        with torch.no_grad():
-            for p, g in zip(params, grads):
-                if g is not None:
-                    p.sub_(g, alpha=lr)
+        gradient_step(loss, params, lr)
     test_logits = None
     if xt is not None and not diverged:
         model.eval()

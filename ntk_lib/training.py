@@ -159,6 +159,18 @@ class History:
         return kernel_log(self.ntk)
 
 
+def gradient_step(loss: torch.Tensor, params: list[torch.Tensor], lr: float) -> None:
+    r"""One step :math:`\theta \leftarrow \theta - \eta\,\nabla_\theta \mathcal L` in place.
+
+    Parameters that take no part in ``loss`` (a block skipped by stochastic depth) are left as they are.
+    """
+    grads = torch.autograd.grad(loss, params, allow_unused=True)
+    with torch.no_grad():
+        for p, g in zip(params, grads):
+            if g is not None:
+                p.sub_(g, alpha=lr)
+
+
 def train_gd(
     model: torch.nn.Module,
     x,
@@ -257,12 +269,7 @@ def train_gd(
                     test_pred.append(model(xt).clone())
         if k == steps:
             break
-        # allow_unused: a block skipped by stochastic depth takes no part in this step
-        grads = torch.autograd.grad(loss, params, allow_unused=True)
-        with torch.no_grad():
-            for p, g in zip(params, grads):
-                if g is not None:
-                    p.sub_(g, alpha=lr)
+        gradient_step(loss, params, lr)
         bar.update(1)
     bar.close()
     empty = torch.empty((0, *y.shape), dtype=dt, device=dev)
