@@ -14,7 +14,7 @@ export NTK_PROGRESS ?= 0
 
 help:
 	@echo "make book               install, execute every chapter at book scale, render _build/html"
-	@echo "make test               install, lint, library tests, twins, papermill smoke, nbval, book build"
+	@echo "make test               install, lint, library tests, twins, papermill smoke, nbval, book build, browser check"
 	@echo "make execute-committed  (authors) re-execute the committed notebooks in place at book scale"
 	@echo "make test-compat        (slow) the tests and smoke-scale chapters in the oldest and newest supported environments"
 	@echo "make sync-url           write _config.yml's repository URL into every chapter's Colab install cell"
@@ -34,7 +34,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check ntk_lib tests benchmarks notebooks/*.py tools
 
 test-lib: $(STAMP)
-	$(PY) -m pytest tests --ignore=tests/notebooks -q
+	$(PY) -m pytest tests --ignore=tests/notebooks --ignore=tests/book -q
 
 test-twins: $(STAMP)
 	$(PY) -m pytest tests/notebooks/test_twins.py -q
@@ -48,7 +48,11 @@ test-nbval: $(STAMP)
 book-check: $(STAMP)
 	$(PY) tools/build_book.py --committed
 
-test: lint test-lib test-twins test-papermill test-nbval book-check
+# every page of the book-check render opened in headless Chromium (skips without one, see tests/book)
+test-browser: book-check
+	$(PY) -m pytest tests/book -q
+
+test: lint test-lib test-twins test-papermill test-nbval test-browser
 
 book: $(STAMP)
 	$(PY) tools/build_book.py --execute

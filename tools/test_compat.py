@@ -28,9 +28,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+
+try:
+    import tomllib
+except ImportError:  # Python 3.10
+    import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "_build" / "compat"
@@ -141,7 +145,7 @@ def check_env(name: str, python: str, pins: list[str], keep: bool) -> Result:
         ok = True
         with tempfile.TemporaryDirectory(prefix=f"ntk-compat-{name}-") as tmp:
             tests = Path(tmp) / "tests"
-            shutil.copytree(ROOT / "tests", tests, ignore=shutil.ignore_patterns("notebooks", "__pycache__"))
+            shutil.copytree(ROOT / "tests", tests, ignore=shutil.ignore_patterns("notebooks", "book", "__pycache__"))
             (Path(tmp) / "pytest.ini").write_text("[pytest]\nmarkers =\n    gpu: needs a CUDA GPU\naddopts = -ra\n")
             print(f"[{name}] library tests (from an empty folder, against the installed package) ...", flush=True)
             pytest_out = subprocess.run(
