@@ -10,7 +10,7 @@ export PYTHONHASHSEED := 0
 export NTK_DEVICE ?= cpu
 export NTK_PROGRESS ?= 0
 
-.PHONY: help install lint test test-lib test-twins test-papermill test-nbval test-browser test-compat book book-check execute-committed bench sync-url clean
+.PHONY: help install lint test test-lib test-twins test-papermill test-nbval test-browser test-compat book book-check execute-committed bench sync-url tidy-notebooks clean
 
 help:
 	@echo "make book               install, execute every chapter at book scale, render _build/html"
@@ -18,6 +18,7 @@ help:
 	@echo "make execute-committed  (authors) re-execute the committed notebooks in place at book scale"
 	@echo "make test-compat        (slow) the tests and smoke-scale chapters in the oldest and newest supported environments"
 	@echo "make sync-url           write _config.yml's repository URL into every chapter's Colab install cell"
+	@echo "make tidy-notebooks     sync-url, and fold (hide-input) every chapter's import/configuration cells"
 	@echo "make bench              run the benchmark scripts (prints ratios against baselines)"
 
 $(STAMP): pyproject.toml requirements.txt requirements-dev.txt constraints.txt
@@ -66,6 +67,10 @@ test-compat: $(STAMP)
 
 sync-url: $(STAMP)
 	$(PY) tools/sync_repo_url.py
+
+# the generated Colab install cell and folded setup cells in every chapter and twin (no execution)
+tidy-notebooks: sync-url
+	$(PY) tools/tag_cells.py
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_analytic.py
