@@ -63,7 +63,7 @@ execute-committed: $(STAMP)
 
 # Not part of make test: two throwaway environments, several GB of downloads (see README).
 test-compat: $(STAMP)
-	$(PY) tools/test_compat.py
+	$(PY) tools/test_compat.py $(COMPAT_ARGS)
 
 sync-url: $(STAMP)
 	$(PY) tools/sync_repo_url.py
