@@ -27,6 +27,7 @@ $(STAMP): pyproject.toml requirements.txt requirements-dev.txt constraints.txt
 	$(PY) -m pip install --quiet -c constraints.txt -r requirements-dev.txt
 	$(PY) -m pip install --quiet -c constraints.txt --no-deps --no-build-isolation -e .
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	$(PY) tools/quiet_kernel.py
 	touch $@
 
 install: $(STAMP)

@@ -76,3 +76,12 @@ def test_chapter_is_tidy(path):
     assert nb.cells[0].source == install_cell_source(), f"the Colab install cell is not the generated one: {fix}"
     untagged = [i for i, c in enumerate(nb.cells) if is_setup_cell(c)]
     assert not untagged, f"import/configuration cells {untagged} are not folded ({TAG}): {fix}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_chapter_records_its_execution(path):
+    # the book's execution page is generated from this (tools/execution_record.py)
+    info = nbformat.read(path, as_version=4).metadata.get("ntk_execution")
+    assert info, "no record of the book-scale run: re-execute with make execute-committed"
+    assert info["scale"] == "book" and info["seconds"] > 0
+    assert {"device", "python", "torch", "numpy"} <= set(info)
