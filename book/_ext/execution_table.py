@@ -42,7 +42,8 @@ def table(srcdir: Path, docnames: list[str]) -> str:
         path = srcdir / f"{doc}.ipynb"
         nb = json.loads(path.read_text())
         info = nb.get("metadata", {}).get(KEY)
-        link = f"{{doc}}`{_title(nb)} </{doc}>`"
+        # a Markdown link, not {doc}: its text keeps the title's math ($...$) for MathJax
+        link = f"[{_title(nb)}](/{doc}.ipynb)"
         if info is None:
             rows.append(f"| {link} | not recorded | | | | |")
             continue

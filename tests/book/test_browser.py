@@ -42,7 +42,7 @@ CHROMIUM_ARGS = [
 INSTALL_HINT = "install Debian's chromium (apt-get install chromium) or set NTK_CHROMIUM to a Chromium binary"
 
 # TeX delimiters that MathJax would have consumed; found in visible text they mean unrendered math
-RAW_TEX = r"\\\(|\\\)|\\\[|\\\]|\$\$|\\begin\{"
+RAW_TEX = r"\\\(|\\\)|\\\[|\\\]|\$\$|\\begin\{|\$[^$\n]*\\[A-Za-z]+[^$\n]*\$"
 
 PAGE_REPORT_JS = """
 async (rawTex) => {

@@ -42,7 +42,7 @@ def test_table_lists_each_chapter_and_the_total(tmp_path):
     assert len(rows) == 2 + 3 + 1
     info = a.metadata[KEY]
     assert rows[2] == (
-        f"| {{doc}}`1. First </notebooks/01_a>` | 40 s | {info['device']} | {info['python']} "
+        f"| [1. First](/notebooks/01_a.ipynb) | 40 s | {info['device']} | {info['python']} "
         f"| {info['torch']} | {info['numpy']} |"
     )
     assert "| 1 min 40 s |" in rows[3]
