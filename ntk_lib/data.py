@@ -432,8 +432,7 @@ def load_cifar10(
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
     if n is not None:
         n = _check_n(n)
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise ValueError(f"seed must be an integer, got {seed!r}")
+    seed = check_int(seed, "seed")
     root = _cache_root(cache_dir) / "cifar10"
     hint = (
         f"Without network, put cifar-10-python.tar.gz (the python version from {url}) in {root} "

@@ -115,8 +115,7 @@ def min_angle_expectation_bounds(n: int, n0: int, grid: int = 4001) -> tuple[flo
     quadrature, dominates the uncertainty)."""
     import numpy as np
 
-    if isinstance(grid, bool) or not isinstance(grid, numbers.Integral) or grid < 3:
-        raise ValueError(f"grid must be an integer >= 3, got {grid!r}")
+    grid = check_int(grid, "grid", minimum=3)
     angles = np.linspace(0.0, math.pi, int(grid))
     lo_hi = np.array([close_pair_probability_bounds(n, n0, float(a)) for a in angles])
     # P(min > a) = 1 - P(N > 0): the upper bound on P(N > 0) gives the lower bound on the mean

@@ -1,6 +1,5 @@
 """ntk_lib.layers: composed kernels against the closed-form paths and against wide built networks."""
 
-import math
 
 import pytest
 import torch
