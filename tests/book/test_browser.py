@@ -4,7 +4,7 @@ Runs after the book is built (``make test`` builds the committed outputs into
 ``_build/check/_build/html`` first; ``NTK_BOOK_HTML`` points elsewhere). The pages are served on
 127.0.0.1 and every request to any other host is refused and reported. For each page: every
 formula typeset by MathJax (no TeX error, no raw delimiters left in the visible text), every image
-loaded, no JavaScript error, no failed or outside request; on chapter pages also the Colab launch
+loaded, no line of code or output cut off, no JavaScript error, no failed or outside request; on chapter pages also the Colab launch
 link, folded solutions, folded ``hide-input`` cells with the parameters cell visible, and a
 screenshot under ``_build/screenshots/``.
 
@@ -68,6 +68,9 @@ async (rawTex) => {
     images: imgs.length,
     brokenImages: imgs.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.getAttribute('src')),
     colab: [...document.querySelectorAll('a[href*="colab.research.google.com"]')].map(a => a.href),
+    clipped: [...document.querySelectorAll('div.highlight pre, div.cell_output pre')]
+      .filter(p => p.offsetParent !== null && p.scrollWidth > p.clientWidth + 1)
+      .map(p => p.textContent.split('\\n').reduce((a, b) => (b.length > a.length ? b : a), '').slice(0, 80)),
   };
 }
 """
@@ -194,6 +197,7 @@ def test_page_renders_offline(visits, rel):
     assert not r["texErrors"], f"TeX errors: {r['texErrors'][:3]}"
     assert not r["rawTex"], f"raw TeX in the visible text: {r['rawTex'][:3]}"
     assert not r["brokenImages"], f"{len(r['brokenImages'])} of {r['images']} images not loaded: {r['brokenImages'][:3]}"
+    assert not r["clipped"], f"code or output lines cut off (scrolling sideways): {r['clipped'][:3]}"
 
 
 @pytest.mark.parametrize("rel", chapter_pages())
