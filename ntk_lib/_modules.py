@@ -69,10 +69,12 @@ class Elementwise(nn.Module):
 
 
 def draw_fourier_matrix(n_features: int, in_features: int, sigma: float, seed: int) -> torch.Tensor:
-    r""":math:`B\in\mathbb R^{m\times d}`, :math:`B_{ij}\sim\mathcal N(0,\sigma^2)`, drawn in float64
-    from ``seed`` (a model of any dtype rounds this one matrix, so its kernel is exact for it)."""
+    r""":math:`B\in\mathbb R^{m\times d}`, :math:`B_{ij}\sim\mathcal N(0,\sigma^2)`, drawn in float32
+    from ``seed`` and returned in float64, which holds those numbers exactly: a model of any floating
+    dtype at least as precise as float32 holds the same :math:`B`, and the kernel is exact for it (float32
+    is also the dtype these matrices have always been drawn in, so seeds keep their matrices)."""
     gen = torch.Generator().manual_seed(int(seed))
-    return torch.randn(n_features, in_features, generator=gen, dtype=torch.float64) * sigma
+    return (torch.randn(n_features, in_features, generator=gen, dtype=torch.float32) * float(sigma)).double()
 
 
 def fourier_embedding(x: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
@@ -86,8 +88,8 @@ class FourierFeatures(nn.Module):
     embedding of NTK-ECRN), with a fixed :math:`B \in \mathbb R^{m\times d}`, :math:`B_{ij}\sim\mathcal N(0,\sigma^2)`.
 
     Maps ``[n, in_features]`` to ``[n, 2 * n_features]``. ``B`` is a buffer, not a parameter: it is
-    not trained and does not enter the NTK. It is drawn in float64 from ``seed`` and rounded to
-    ``dtype``, so models of different dtypes share it. A larger ``sigma`` puts higher frequencies into
+    not trained and does not enter the NTK. It is drawn in float32 from ``seed`` (exactly representable
+    in float64), so models of different dtypes share it. A larger ``sigma`` puts higher frequencies into
     the features, which flattens the NTK's spectrum of the network stacked on top. Its kernel is
     :class:`ntk_lib.layers.FourierFeatures`.
     """

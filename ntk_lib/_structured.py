@@ -46,10 +46,10 @@ class LinearForm:
 
 def _scaled_linear_classes() -> list[type]:
     """ntk_lib's own NTK-parameterized linear layers (looked up lazily: ``models`` imports this package)."""
-    from . import models
+    from . import _modules, models
 
-    cls = getattr(models, "_ScaledLinear", None)
-    return [cls] if cls is not None else []
+    found = (getattr(models, "_ScaledLinear", None), getattr(_modules, "ScaledLinear", None))
+    return [cls for cls in dict.fromkeys(found) if cls is not None]
 
 
 def linear_form(m: torch.nn.Module) -> tuple | None:
@@ -266,11 +266,16 @@ def structured_pass(model, forms: list[LinearForm], x: torch.Tensor, skip: set[i
         a_parts, d_parts = [], []
         for n, (a, _, oshape, _) in enumerate(calls[i]):
             a_parts.append(a.reshape(b, -1, a.shape[-1]))
-            zero = a.new_zeros(b, a_parts[-1].shape[1], oshape[-1])
-            grads = deltas[edge_index[i, n]] if (i, n) in edge_index else []
+            shape = (b, a_parts[-1].shape[1], oshape[-1])
+            grads = (deltas[edge_index[i, n]] if (i, n) in edge_index else None) or [None] * k
+            if k == 1 and grads[0] is not None:
+                d_parts.append(grads[0].reshape(b, 1, *shape[1:]))
+                continue
             # no gradient: the output does not depend on this call
-            per_out = [zero if g is None else g.reshape(zero.shape) for g in grads] or [zero] * k
-            d_parts.append(torch.stack(per_out, dim=1))  # [b, k, S, out]
+            zero = a.new_zeros(shape) if any(g is None for g in grads) else None
+            d_parts.append(
+                torch.stack([zero if g is None else g.reshape(shape) for g in grads], dim=1)
+            )  # [b, k, S, out]
         A = torch.cat(a_parts, dim=1) if len(a_parts) > 1 else a_parts[0]  # [b, T, in]
         D = torch.cat(d_parts, dim=2) if len(d_parts) > 1 else d_parts[0]  # [b, k, T, out]
         T = A.shape[1]

@@ -50,6 +50,7 @@ __all__ = [
     "unit_rows",
     "same_shape",
     "as_labels",
+    "check_model_input",
 ]
 
 _LOW_PRECISION = (torch.float16, torch.bfloat16)
@@ -330,3 +331,21 @@ def as_labels(labels, name: str, n: int, n_classes: int, device) -> torch.Tensor
     if int(t.min()) < 0 or int(t.max()) >= n_classes:
         raise ValueError(f"{name} must lie in [0, {n_classes}), got range [{int(t.min())}, {int(t.max())}]")
     return t.to(device)
+
+
+def check_model_input(model: torch.nn.Module, x: torch.Tensor, name: str) -> None:
+    """One forward pass of ``model`` on the first row of ``x`` (eval mode, no gradients, every
+    module's mode restored): a feature-size or dtype mismatch fails here, naming ``name``, instead
+    of as a matrix-product error deep inside a kernel or a training loop."""
+    flags = [m.training for m in model.modules()]
+    model.eval()
+    try:
+        with torch.no_grad():
+            model(x[:1])
+    except (RuntimeError, ValueError, TypeError, IndexError) as err:
+        raise ValueError(
+            f"the model cannot be applied to {name} of shape {tuple(x.shape)} and dtype {x.dtype}: {err}"
+        ) from err
+    finally:
+        for m, flag in zip(model.modules(), flags):
+            m.training = flag

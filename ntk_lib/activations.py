@@ -22,6 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ._validate import check_int
+
 __all__ = ["Activation", "relu", "erf", "from_function", "get_activation", "relu_pair"]
 
 DualFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
@@ -34,7 +36,7 @@ class Activation:
     ``q1``, ``q2`` and ``c`` broadcast against each other; ``fn`` is the activation itself
     (used by the finite-width models so that both sides of a comparison share one definition).
     ``mean(q)`` is :math:`\mathbb E[\sigma(u)]` for :math:`u\sim\mathcal N(0, q)` (needed where a
-    residual stream carries the activation's output, :mod:`ntk_lib.layers`); ``None`` means "compute
+    residual stream carries the activation's output, ``ntk_lib.layers``); ``None`` means "compute
     it by Gauss–Hermite quadrature of ``fn``".
     """
 
@@ -121,15 +123,15 @@ def from_function(
     r"""Dual of any elementwise ``fn`` by Gauss–Hermite quadrature.
 
     With probabilists' nodes :math:`z_a` and weights :math:`w_a` (``numpy.polynomial.hermite.hermgauss``
-    rescaled), :math:`u=\sqrt q\,z_a`, :math:`u'=\sqrt{q'}(\rho z_a+\sqrt{1-\rho^2}z_b)` and
+    rescaled), :math:`u=\sqrt q\,(sz_a+tz_b)`, :math:`u'=\sqrt{q'}(sz_a-tz_b)` with :math:`s=\sqrt{(1+\rho)/2}`,
+    :math:`t=\sqrt{(1-\rho)/2}` (symmetric in the two inputs) and
     :math:`V\approx\sum_{ab}w_aw_b\,\sigma(u)\sigma(u')`. The derivative comes from autograd, so
     ``fn`` must be differentiable almost everywhere. Exact for polynomials of degree
     < ``2*num_points``; smooth activations converge exponentially, kinked ones (ReLU) slowly.
     """
     if not callable(fn):
         raise TypeError(f"fn must be callable, got {type(fn).__name__}")
-    if isinstance(num_points, bool) or not isinstance(num_points, int) or num_points < 2:
-        raise ValueError(f"num_points must be an integer >= 2, got {num_points!r}")
+    num_points, max_block = check_int(num_points, "num_points", minimum=2), check_int(max_block, "max_block", minimum=1)
     nodes, weights = np.polynomial.hermite.hermgauss(num_points)
     nodes_np = nodes * math.sqrt(2.0)
     weights_np = weights / math.sqrt(math.pi)
@@ -156,10 +158,13 @@ def from_function(
             a, b, cc = q1[s : s + step], q2[s : s + step], c[s : s + step]
             norm = torch.sqrt(a * b)
             rho = torch.where(norm > 0, cc / torch.where(norm > 0, norm, 1.0), 0.0).clamp(-1, 1)
-            u = torch.sqrt(a)[:, None, None] * z[None, :, None]
-            up = torch.sqrt(b)[:, None, None] * (
-                rho[:, None, None] * z[None, :, None] + torch.sqrt(1 - rho * rho)[:, None, None] * z[None, None, :]
-            )
+            # (u/sqrt q, u'/sqrt q') = (s z_a + t z_b, s z_a - t z_b), s^2 - t^2 = rho: swapping the two
+            # inputs maps z_b to -z_b, a symmetry of the nodes, so V(q, q', c) = V(q', q, c) to round-off
+            s_ = torch.sqrt((1 + rho) / 2)[:, None, None]
+            t_ = torch.sqrt((1 - rho) / 2)[:, None, None]
+            za, zb = s_ * z[None, :, None], t_ * z[None, None, :]
+            u = torch.sqrt(a)[:, None, None] * (za + zb)
+            up = torch.sqrt(b)[:, None, None] * (za - zb)
             fu, gu = value_and_grad(u)
             fup, gup = value_and_grad(up)
             v_out[s : s + step] = (fu * fup * w2).sum((1, 2))

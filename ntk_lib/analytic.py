@@ -488,15 +488,15 @@ def relu_ntk(
             is Definition 4's :math:`\bar\Theta^{(L)} = n_0 2^{L-1}\Theta^{(L)}/L`; computed in the
             normalized domain, so it is finite and exact for any depth.
         dtype: output dtype (default float64; the recursion always runs in float64).
+        block_elems: pairs per block; extra memory is about ``100 * block_elems`` bytes. Default:
+            ``DEFAULT_BLOCK_ELEMS`` on the CPU (cache-sized), on a GPU a quarter of the free
+            memory (:func:`ntk_lib.device.memory_budget_bytes`).
 
     Raises:
         ValueError: when the raw kernel (``normalized=False``) would underflow or overflow the output
             dtype, as at depth in the thousands, where :math:`\Theta \sim 2^{-L}`: the error points to
             ``normalized=True``, which is exact at any depth. Inputs of any magnitude (``1e-200`` to
             ``1e200``) are scaled before their norms are taken.
-        block_elems: pairs per block; extra memory is about ``100 * block_elems`` bytes. Default:
-            ``DEFAULT_BLOCK_ELEMS`` on the CPU (cache-sized), on a GPU a quarter of the free
-            memory (:func:`ntk_lib.device.memory_budget_bytes`).
 
     Returns:
         ``[n1, n2]`` tensor on ``x1``'s device.

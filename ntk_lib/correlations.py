@@ -9,11 +9,10 @@ Figs 6 and 8. The maps :math:`h` and :math:`h'` themselves live in :mod:`ntk_lib
 from __future__ import annotations
 
 import math
-import numbers
 
 import torch
 
-from ._validate import as_tensor, check_depth, check_positive, row_norms, to_float64
+from ._validate import as_tensor, check_depth, check_int, check_positive, check_real, row_norms, to_float64
 from .analytic import _check_unit_interval, _input_cosines, _relu_step, _unit_rows
 
 __all__ = [
@@ -133,7 +132,7 @@ def theta_bar_deviation(rho1: float, depths) -> tuple[list[float], list[float]]:
     ----------
     rho1 : float
         Input correlation :math:`x^\top x'` in :math:`[-1, 1)`.
-    depths : iterable of int
+    depths : list of int
         Depths :math:`L \ge 1` at which to report :math:`e_L` and :math:`D_L`.
 
     Returns
@@ -141,8 +140,7 @@ def theta_bar_deviation(rho1: float, depths) -> tuple[list[float], list[float]]:
     (list of float, list of float)
         :math:`e_L` and :math:`D_L`, in the order of ``depths``.
     """
-    if isinstance(rho1, bool) or not isinstance(rho1, numbers.Real) or not math.isfinite(rho1):
-        raise TypeError(f"rho1 must be a finite float, got {rho1!r}")
+    rho1 = check_real(rho1, "rho1")
     if not (-1.0 <= rho1 < 1.0):
         raise ValueError(f"rho1 must lie in [-1, 1), got {rho1}")
     wanted = [check_depth(d, "depths") for d in depths]
@@ -178,14 +176,13 @@ def depth_offset(errors, depths) -> torch.Tensor:
 
 def sigmoid_squared_taylor(order: int) -> list:
     r"""Exact Maclaurin coefficients :math:`c_0, \dots, c_{\text{order}}` of :math:`(1+e^{-z})^{-2}`,
-    the map of Prop. 8, as :class:`fractions.Fraction` (:math:`\frac14, \frac14, \frac1{16}, -\frac1{48}, \dots`).
+    the map of Prop. 8, as ``fractions.Fraction`` (:math:`\frac14, \frac14, \frac1{16}, -\frac1{48}, \dots`).
 
     By power-series division: :math:`\sigma = 1/(1+e^{-z})`, then :math:`\sigma^2` by Cauchy product.
     """
     from fractions import Fraction
 
-    if isinstance(order, bool) or not isinstance(order, int) or order < 0:
-        raise ValueError(f"order must be an integer >= 0, got {order!r}")
+    order = check_int(order, "order", minimum=0)
     den = [Fraction(2)] + [Fraction((-1) ** k, math.factorial(k)) for k in range(1, order + 1)]
     sig = [Fraction(0)] * (order + 1)
     for k in range(order + 1):  # den * sig = 1

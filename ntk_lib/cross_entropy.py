@@ -18,7 +18,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from ._validate import as_tensor, check_positive
+from ._validate import as_tensor, check_model_input, check_positive
 
 __all__ = ["CrossEntropyRun", "train_gd_cross_entropy"]
 
@@ -54,7 +54,8 @@ def train_gd_cross_entropy(model: torch.nn.Module, x, labels, *, lr: float, step
     labels = labels.to(dev, torch.long)
     if labels.ndim != 1 or labels.shape[0] != x.shape[0]:
         raise ValueError(f"labels must be [n] with n = {x.shape[0]}, got shape {tuple(labels.shape)}")
-    xt = None if x_test is None else as_tensor(x_test, "x_test", dtype=dt, device=dev)
+    xt = None if x_test is None else as_tensor(x_test, "x_test", ndim=x.ndim, dtype=dt, device=dev)
+    check_model_input(model, x, "x")
     with torch.no_grad():
         out = model(x)
     if out.ndim != 2 or out.shape[1] < 2:

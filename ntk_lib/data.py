@@ -93,8 +93,8 @@ def unit_interval(n: int, *, random: bool = False, seed: int = 0, dtype: torch.d
     """``n`` points of :math:`[0, 1)` as a column ``[n, 1]``: the even grid :math:`j/n`, or sorted uniform draws."""
     n = _check_n(n)
     dtype = _check_dtype(dtype)
+    g = _generator(seed)  # checked even when unused: a bad seed is a caller's mistake either way
     if random:
-        g = _generator(seed)
         x = torch.sort(torch.rand(n, generator=g, dtype=torch.float64)).values
     else:
         x = torch.arange(n, dtype=torch.float64) / n

@@ -30,7 +30,7 @@ import torch
 from torch.func import functional_call, jacrev, jvp, vjp, vmap
 
 from . import _structured
-from ._validate import as_tensor
+from ._validate import as_tensor, check_model_input
 
 __all__ = ["empirical_ntk", "METHODS", "MODES"]
 
@@ -46,27 +46,59 @@ def _model_device_dtype(model: torch.nn.Module):
     raise ValueError("model has no parameters: its NTK is identically zero")
 
 
-def _check_deterministic(model: torch.nn.Module) -> None:
-    """Refuse layers whose training-mode forward is random or couples the samples of a batch."""
+def _randomness(m: torch.nn.Module, name: str) -> str | None:
+    """Why layer ``m`` is random or couples the samples of a batch in its current mode, or None."""
+    if not m.training:
+        return None
+    where = f"layer {name!r}" if name else "the model"
+    if isinstance(m, torch.nn.modules.dropout._DropoutNd) and m.p > 0:
+        return (
+            f"model is in training mode and {where} is dropout (random): call model.eval() to get "
+            "the NTK of the network at its expectation"
+        )
+    if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+        return (
+            f"model is in training mode and {where} is batch normalization, which couples the samples "
+            "of a batch: call model.eval() to use its running statistics"
+        )
+    if getattr(m, "is_stochastic", False):
+        return (
+            f"model is in training mode and {where} draws random masks (stochastic depth): "
+            "call model.eval() to get the NTK of the network at its expectation"
+        )
+    return None
+
+
+class _Refused(Exception):
+    pass
+
+
+def _check_deterministic(model: torch.nn.Module, x: torch.Tensor) -> None:
+    """Refuse layers whose training-mode forward is random or couples the samples of a batch.
+
+    Only layers that the forward pass calls count (a wrapper may run the parts of a stochastic
+    model without its random forward): a forward pass of one sample with pre-hooks on the suspects
+    finds them before they run."""
+    suspects = {}
     for name, m in model.named_modules():
-        if not m.training:
-            continue
-        where = f"layer {name!r}" if name else "the model"
-        if isinstance(m, torch.nn.modules.dropout._DropoutNd) and m.p > 0:
-            raise ValueError(
-                f"model is in training mode and {where} is dropout (random): call model.eval() to get "
-                "the NTK of the network at its expectation"
-            )
-        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
-            raise ValueError(
-                f"model is in training mode and {where} is batch normalization, which couples the samples "
-                "of a batch: call model.eval() to use its running statistics"
-            )
-        if getattr(m, "is_stochastic", False):
-            raise ValueError(
-                f"model is in training mode and {where} draws random masks (stochastic depth): "
-                "call model.eval() to get the NTK of the network at its expectation"
-            )
+        why = _randomness(m, name)
+        if why is not None:
+            suspects[m] = why
+    if not suspects:
+        return
+
+    def refuse(mod, args):
+        raise _Refused(suspects[mod])
+
+    handles = [m.register_forward_pre_hook(refuse) for m in suspects]
+    try:
+        with torch.no_grad():
+            model(x[:1])
+    except _Refused as err:
+        raise ValueError(str(err)) from None
+    finally:
+        for h in handles:
+            h.remove()
 
 
 # --- layouts -----------------------------------------------------------------------------------
@@ -127,7 +159,9 @@ def _jacobian_contract(j1: list[torch.Tensor], j2: list[torch.Tensor], mode: str
         )
         return out.view(b1, k, b2, k)
     if mode == "trace":
-        return _gemm_sum([j.reshape(b1, -1) for j in j1], [j.reshape(b2, -1) for j in j2], symmetric=symmetric, per_sample=1)
+        return _gemm_sum(
+            [j.reshape(b1, -1) for j in j1], [j.reshape(b2, -1) for j in j2], symmetric=symmetric, per_sample=1
+        )
     out = torch.zeros(k, b1, b2, dtype=j1[0].dtype, device=j1[0].device)
     for ja, jb in zip(j1, j2):
         out.baddbmm_(ja.transpose(0, 1), jb.permute(1, 2, 0))
@@ -205,7 +239,7 @@ def empirical_ntk(
             batch independently. It is not modified: no ``.grad`` is written, parameters are unchanged.
             Only parameters with ``requires_grad=True`` count. Layers that are random or couple the
             samples in training mode (dropout with ``p > 0``, batch normalization, ntk_lib's stochastic
-            depth) must be in eval mode, else ``ValueError``.
+            depth) must be in eval mode when the forward pass calls them, else ``ValueError``.
         x1: inputs ``[n1, *in_shape]``, moved to the model's device and dtype (detached).
         x2: inputs ``[n2, *in_shape]``; ``None`` means ``x1`` (upper blocks only, mirrored).
         batch_size: samples per block (``None``: all). At most this many samples go through one
@@ -215,8 +249,8 @@ def empirical_ntk(
             (``n`` × (fan-in + ``k`` × fan-out) numbers per layer and use).
         method: ``"structured"``, ``"jacobian"``, ``"ntk_vp"`` (module docstring) or ``"auto"``.
             *Recognised linear layers* are ``torch.nn.Linear`` and ntk_lib's NTK-parameterized
-            linear layers (``models.MLP``, ``models.NTKECRN``), with their own forward and their own,
-            untied parameters. ``"structured"`` uses the per-layer form for the trainable parameters
+            linear layers (those of ``models.MLP``, ``models.NTKECRN`` and ``layers.Dense`` builds),
+            with their own forward and their own, untied parameters. ``"structured"`` uses the per-layer form for the trainable parameters
             of these layers and the Jacobian for all others; it raises ``ValueError`` when no
             trainable parameter lies in a recognised linear layer. A recognised layer also falls back
             to the Jacobian when, in the first block, one of its calls does not have the samples on
@@ -252,10 +286,11 @@ def empirical_ntk(
         x2 = as_tensor(x2, "x2", dtype=dtype, device=device).detach()
         if x2.shape[1:] != x1.shape[1:]:
             raise ValueError(f"x2 samples have shape {tuple(x2.shape[1:])} but x1 samples have {tuple(x1.shape[1:])}")
+    check_model_input(model, x1, "x1")  # x2's rows have x1's shape
     trainable = {k for k, v in model.named_parameters() if v.requires_grad}
     if not trainable:
         raise ValueError("model has no trainable parameters: its NTK is identically zero")
-    _check_deterministic(model)
+    _check_deterministic(model, x1)
 
     forms = _structured.linear_forms(model) if method in ("auto", "structured") else []
     if method == "structured" and not forms:

@@ -15,21 +15,17 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+import torch
+
+from ._validate import as_tensor, check_int
 
 __all__ = ["loglog_slope", "SlopeFit", "slope_interval", "Interval", "mean_interval", "paired_interval"]
 
 
 def _as_array(values, name: str) -> np.ndarray:
     """A float64 numpy copy of ``values`` (tensors on any device, lists, arrays)."""
-    if isinstance(values, bool):
-        raise TypeError(f"{name} must be numbers, got a bool")
-    if hasattr(values, "detach"):  # a torch tensor, possibly on CUDA: numpy needs host memory
-        values = values.detach().to("cpu")
-    try:
-        arr = np.asarray(values, dtype=float)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must be an array of real numbers") from err
-    return arr
+    # one dtype rule for the library (bool/complex/strings refused), then host memory for numpy
+    return as_tensor(values, name, dtype=torch.float64, allow_empty=True).cpu().numpy()
 
 
 def _check_level(level) -> float:
@@ -104,7 +100,7 @@ def slope_interval(x, y, *, level: float = 0.95, n_boot: int = 2000, seed: int =
     w = (lx - lx.mean()) / np.sum((lx - lx.mean()) ** 2)
     slope = float(w @ ly.mean(axis=0))
     intercept = float(ly.mean() - slope * lx.mean())
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_int(seed, "seed", minimum=0))
     idx = rng.integers(0, ya.shape[0], size=(n_boot, ya.shape[0]))
     boot = ly[idx].mean(axis=1) @ w
     lo, hi = np.quantile(boot, [(1 - level) / 2, (1 + level) / 2])

@@ -44,7 +44,7 @@ themselves are carried, and activations act on them exactly.
 * An activation :math:`\sigma` of a centred Gaussian :math:`u\sim\mathcal{GP}(0,\Sigma)`:
   :math:`K = V_\sigma(\Sigma)`, :math:`T = \dot V_\sigma(\Sigma)\,\Theta_u`,
   :math:`m(x) = \mathbb E\,\sigma(u(x))` (:mod:`ntk_lib.activations`; ReLU by the arc-cosine map of
-  :func:`ntk_lib.activations.relu_pair`). An activation of a non-Gaussian representation (e.g. two in a
+  ``ntk_lib.activations.relu_pair``). An activation of a non-Gaussian representation (e.g. two in a
   row, or one right after a residual block whose branch ends in an activation) has no closed form here
   and is refused.
 * :class:`Residual`, :math:`h' = h + a\,g(h)` with :math:`a = \alpha\cdot` mask, and a branch :math:`g`
@@ -96,7 +96,11 @@ training-mode networks (one mask pattern shared by :math:`x` and :math:`x'`, as 
 enumeration of all :math:`2^B` patterns of the :math:`B` stochastic blocks while
 :math:`2^B \le` ``MAX_MASK_PATTERNS``; beyond, a Monte Carlo average over ``mask_samples`` patterns
 whose standard errors are returned (``nngp_se``, ``ntk_se``), or a ``ValueError`` if ``mask_samples``
-is not given.
+is not given. When the stochastic blocks are layers of the outermost ``serial`` (as in NTK-ECRN), the
+enumeration walks the patterns depth-first, so patterns that agree on their first blocks share that
+computation (and a dropped block costs nothing): about :math:`2^B` block evaluations rather than
+:math:`B\,2^B`. The expectation is not the eval-mode kernel: masks enter the kernel non-linearly (through
+:math:`a^2`, the mean cross terms and every later activation), so :math:`\mathbb E_m K(m) \ne K(\mathbb E m)`.
 
 **Parameterizations.** ``kernel()`` is the NTK-parameterization limit. A ``"standard"`` Dense layer
 computes the same function at initialization (same NNGP); its NTK at width :math:`n` is that limit only
@@ -149,6 +153,7 @@ __all__ = [
 MAX_MASK_PATTERNS = 1024
 _NEAR = 1e-3  # |x - x'|^2 below this share of |x|^2 + |x'|^2: recompute the distance from differences
 _PAIR_BLOCK = 1 << 16
+_ROW_BLOCK_ELEMS = 1 << 17  # pairs per row block of kernel(): a layer's temporaries stay in cache
 
 
 class Kernel(NamedTuple):
@@ -294,6 +299,33 @@ class Layer:
                 )
             if x2.device != x1.device:
                 raise ValueError(f"x1 is on {x1.device} but x2 is on {x2.device}")
+        blocks = self._stochastic_blocks() if expectation == "masks" else []
+        n_patterns = 2 ** len(blocks)
+        if blocks and n_patterns > MAX_MASK_PATTERNS:
+            if mask_samples is None:
+                raise ValueError(
+                    f"{len(blocks)} stochastic blocks give {n_patterns} mask patterns, more than "
+                    f"MAX_MASK_PATTERNS={MAX_MASK_PATTERNS} enumerated exactly: pass mask_samples=N for a Monte "
+                    "Carlo average (its standard errors are returned as nngp_se, ntk_se)"
+                )
+            if isinstance(mask_samples, bool) or not isinstance(mask_samples, numbers.Integral) or mask_samples < 2:
+                raise ValueError(f"mask_samples must be an integer >= 2, got {mask_samples!r}")
+            if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+                raise TypeError(f"seed must be an integer, got {seed!r}")
+        # every rule is pairwise given per-point statistics, so rows are processed in blocks small enough
+        # for the temporaries of a layer to stay in cache (the per-point work is repeated per block)
+        rows = max(1, _ROW_BLOCK_ELEMS // max(x2.shape[0], 1))
+        if x1.shape[0] <= rows:
+            return _finish(self._kernel_rows(x1, x2, sym, blocks, mask_samples, seed), sym)
+        parts = [
+            self._kernel_rows(x1[i : i + rows], x2, False, blocks, mask_samples, seed)
+            for i in range(0, x1.shape[0], rows)
+        ]
+        out = Kernel(*(None if parts[0][j] is None else torch.cat([p[j] for p in parts]) for j in range(4)))
+        return _finish(out, sym)
+
+    def _kernel_rows(self, x1, x2, sym, blocks, mask_samples, seed) -> Kernel:
+        """:meth:`kernel` for the rows ``x1`` against ``x2`` (not symmetrized)."""
         start = _State("features", f1=x1, f2=x2, sym=sym)
 
         def run(masks):
@@ -301,42 +333,65 @@ class Layer:
             k, _, _, _, t = _moments(out)
             return k, t
 
-        blocks = self._stochastic_blocks() if expectation == "masks" else []
         if not blocks:
-            k, t = run(None)
-            return _finish(Kernel(k, t), sym)
-        n_patterns = 2 ** len(blocks)
-        if n_patterns <= MAX_MASK_PATTERNS:
+            return Kernel(*run(None))
+        if 2 ** len(blocks) <= MAX_MASK_PATTERNS:
+            tree = self._mask_tree(start, blocks)
+            if tree is not None:
+                return Kernel(*tree)
             k_sum = t_sum = 0.0
             for pattern in itertools.product((0.0, 1.0), repeat=len(blocks)):
                 weight = math.prod(1 - r.drop_prob if m else r.drop_prob for r, m in zip(blocks, pattern))
                 k, t = run({id(r): m for r, m in zip(blocks, pattern)})
                 k_sum = k_sum + weight * k
                 t_sum = t_sum + weight * t
-            return _finish(Kernel(k_sum, t_sum), sym)
-        if mask_samples is None:
-            raise ValueError(
-                f"{len(blocks)} stochastic blocks give {n_patterns} mask patterns, more than "
-                f"MAX_MASK_PATTERNS={MAX_MASK_PATTERNS} enumerated exactly: pass mask_samples=N for a Monte "
-                "Carlo average (its standard errors are returned as nngp_se, ntk_se)"
-            )
-        if isinstance(mask_samples, bool) or not isinstance(mask_samples, numbers.Integral) or mask_samples < 2:
-            raise ValueError(f"mask_samples must be an integer >= 2, got {mask_samples!r}")
-        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-            raise TypeError(f"seed must be an integer, got {seed!r}")
+            return Kernel(k_sum, t_sum)
+        # the same patterns for every row block (one generator per block, same seed)
         gen = torch.Generator().manual_seed(int(seed))
         keep = torch.tensor([1 - r.drop_prob for r in blocks], dtype=torch.float64)
-        ks, ts = [], []
-        for _ in range(int(mask_samples)):
+        n = int(mask_samples)
+        mean = [0.0, 0.0]
+        m2 = [0.0, 0.0]  # Welford's running sums of squared deviations
+        for i in range(n):
             draw = (torch.rand(len(blocks), generator=gen, dtype=torch.float64) < keep).tolist()
-            k, t = run({id(r): float(m) for r, m in zip(blocks, draw)})
-            ks.append(k)
-            ts.append(t)
-        ks, ts = torch.stack(ks), torch.stack(ts)
-        root = math.sqrt(len(ks))
-        return _finish(Kernel(ks.mean(0), ts.mean(0), ks.std(0) / root, ts.std(0) / root), sym)
+            for a, value in enumerate(run({id(r): float(m) for r, m in zip(blocks, draw)})):
+                delta = value - mean[a]
+                mean[a] = mean[a] + delta / (i + 1)
+                m2[a] = m2[a] + delta * (value - mean[a])
+        # standard errors of the means: sample variance (n - 1 denominator) over n
+        k_mean, t_mean = mean
+        k_se, t_se = ((v / ((n - 1) * n)).sqrt() for v in m2)
+        return Kernel(k_mean, t_mean, k_se, t_se)
 
-    def build(self, in_features: int, seed: int = 0, *, dtype: torch.dtype = torch.float32) -> Network:
+    def _mask_tree(self, start: _State, blocks: list[Residual]):
+        r"""The sum over mask patterns when every stochastic block is a top-level layer: patterns that
+        agree on the first blocks share the computation up to there (a depth-first walk, about
+        :math:`2^B` block evaluations in all instead of :math:`B\,2^B`). ``None`` otherwise."""
+        layers = self.layers if isinstance(self, Serial) else (self,)
+        stochastic = {id(r) for r in blocks}
+        if not stochastic <= {id(layer) for layer in layers}:
+            return None
+        plain = _Ctx({})
+        acc = [0.0, 0.0]
+
+        def walk(i, s, weight):
+            while i < len(layers):
+                layer = layers[i]
+                if id(layer) in stochastic:
+                    p = layer.drop_prob
+                    for m, w in ((0.0, p), (1.0, 1.0 - p)):
+                        walk(i + 1, layer._kernel(s, _Ctx({id(layer): m})), weight * w)
+                    return
+                s = layer._kernel(s, plain)
+                i += 1
+            k, _, _, _, t = _moments(s)
+            acc[0] = acc[0] + weight * k
+            acc[1] = acc[1] + weight * t
+
+        walk(0, start, 1.0)
+        return acc[0], acc[1]
+
+    def build(self, in_features: int, seed: int = 0, *, dtype: torch.dtype = torch.float32) -> nn.Module:
         """A ``torch.nn.Module`` computing this architecture on ``[n, in_features]`` inputs: weights
         :math:`\\mathcal N(0, 1)` drawn from ``seed`` in layer order (NTK parameterization unless a
         Dense layer says otherwise), stochastic-depth masks from a generator seeded ``seed + 1``.
@@ -495,12 +550,14 @@ class Activation(Layer):
                 "layer before the activation"
             )
         k, d, q1, q2, t = s.k, s.d, s.q1, s.q2, s.t
+        if self.act.dual is _act._relu_dual and bool((q1 > 0).all()) and bool((q2 > 0).all()):
+            return _relu_gaussian(s)
         if self.act.dual is _act._relu_dual:
             # the distance D keeps 1 - rho accurate for nearly colinear pairs
             r1, r2 = torch.sqrt(q1), torch.sqrt(q2)
             norm = r1[:, None] * r2[None, :]
             gap = (r1[:, None] - r2[None, :]) ** 2
-            u = (d - gap) / torch.where(norm > 0, 2 * norm, 1.0)
+            u = ((d - gap) / torch.where(norm > 0, 2 * norm, 1.0)).clamp(0.0, 2.0)
             v, vdot, omh = _act.relu_pair(q1[:, None], q2[None, :], k, u)
             new_d = 0.5 * gap + norm * omh
             p1 = q1 / 2
@@ -521,9 +578,34 @@ class Activation(Layer):
         return f"Activation({self.act.name!r})"
 
 
+def _relu_gaussian(s: _State) -> _State:
+    r"""ReLU of a centred Gaussian representation with positive variances, on fresh buffers with
+    in-place updates (the inputs are not modified): the arc-cosine step of :mod:`ntk_lib.analytic` on
+    :math:`\rho = K/\sqrt{qq'}` and :math:`1-\rho = (D - (\sqrt q-\sqrt{q'})^2)/(2\sqrt{qq'})`, then
+    :math:`V = \tfrac12\sqrt{qq'}\,h(\rho)`, :math:`D' = \tfrac12(\sqrt q-\sqrt{q'})^2 + \sqrt{qq'}\,(1-h(\rho))`,
+    :math:`T' = \tfrac12 h'(\rho)\,T` with :math:`h'(\rho) = 1-\theta/\pi`."""
+    from .analytic import _relu_map_, _Work
+
+    r1, r2 = s.q1.sqrt(), s.q2.sqrt()
+    c1, c2 = r1[:, None], r2[None, :]
+    rho = torch.mul(s.k, (1 / r1)[:, None]).mul_((1 / r2)[None, :]).clamp_(-1.0, 1.0)
+    gap = torch.sub(c1, c2).square_()
+    u = torch.sub(s.d, gap).mul_((0.5 / r1)[:, None]).mul_((1 / r2)[None, :]).clamp_(0.0, 2.0)
+    work = _Work(rho)
+    _relu_map_(rho, u, work)  # rho <- h(rho), u <- 1 - h(rho), work.half <- theta / 2
+    v = rho.mul_(0.5 * c1).mul_(c2)
+    new_d = u.mul_(c1).mul_(c2).add_(gap, alpha=0.5)
+    t = torch.mul(s.t, 0.5).addcmul_(s.t, work.half, value=-1 / math.pi)
+    p1 = s.q1 / 2
+    p2 = p1 if s.sym else s.q2 / 2
+    m1 = _act._relu_mean(s.q1)
+    m2 = m1 if s.sym else _act._relu_mean(s.q2)
+    return _State("general", k=v, d=new_d, q1=p1, q2=p2, m1=m1, m2=m2, t=t, sym=s.sym)
+
+
 class Relu(Activation):
     r"""ReLU: :math:`V = \tfrac12\sqrt{qq'}\,h(\rho)`, :math:`\dot V = \tfrac12h'(\rho)`,
-    :math:`\mathbb E\,\mathrm{relu}(u) = \sqrt{q/2\pi}` (:func:`ntk_lib.activations.relu_pair`)."""
+    :math:`\mathbb E\,\mathrm{relu}(u) = \sqrt{q/2\pi}` (``ntk_lib.activations.relu_pair``)."""
 
     def __init__(self):
         super().__init__("relu")
@@ -544,9 +626,9 @@ class Erf(Activation):
 
 class FourierFeatures(Layer):
     r"""Fixed random Fourier features :math:`\varphi(x) = [\sin(2\pi Bx), \cos(2\pi Bx)]` of the network's
-    input, ``2 * n_features`` outputs, :math:`B_{ij}\sim\mathcal N(0,\sigma^2)` drawn in float64 from
-    ``seed`` (the module :class:`ntk_lib.models.FourierFeatures` with the same ``seed`` holds the same
-    :math:`B`). Not trained.
+    input, ``2 * n_features`` outputs, :math:`B_{ij}\sim\mathcal N(0,\sigma^2)` drawn from ``seed``
+    in float32 and kept in float64 (the module :class:`ntk_lib.models.FourierFeatures` with the same
+    ``seed`` holds the same :math:`B`). Not trained.
 
     Its kernel is exact for the drawn :math:`B`: with :math:`m` = ``n_features`` and the per-coordinate
     convention of this module (a following Dense sees :math:`n_0 = 2m`),

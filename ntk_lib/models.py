@@ -1,4 +1,10 @@
-r"""Finite-width networks whose infinite-width limits are the kernels of :mod:`ntk_lib.analytic`.
+r"""Finite-width networks whose infinite-width limits are the kernels of :mod:`ntk_lib.layers` and
+:mod:`ntk_lib.analytic`.
+
+:class:`MLP` and :class:`NTKECRN` are named :func:`ntk_lib.layers.serial` architectures: each holds its
+description as ``architecture`` (a :class:`ntk_lib.layers.Serial`), builds its modules from it (same
+parameter draws as ``architecture.build(in_features, seed)``) and gives its infinite-width kernel by
+``kernel(x1, x2)``, so the network a chapter trains and the kernel it plots are one definition.
 
 An :class:`MLP` of ``depth`` linear layers computes, with :math:`a^{(0)} = x`,
 
@@ -17,6 +23,8 @@ An :class:`MLP` of ``depth`` linear layers computes, with :math:`a^{(0)} = x`,
   instead of :math:`\sqrt{w/n_{L-1}}`, and the learning rate is multiplied by the width
   (``MLP.lr_multiplier``). The output starts at :math:`O(n^{-1/2})` and every neuron moves by
   :math:`O(1)` during training (feature learning), where in ``"ntk"`` it moves by :math:`O(n^{-1/2})`.
+
+``ResNet18`` (the CIFAR ResNet of ``ntk_lib.resnet``) is re-exported here.
 """
 
 from __future__ import annotations
@@ -27,36 +35,51 @@ import numbers
 import torch
 from torch import nn
 
+from . import layers as L
+from ._modules import PARAMETERIZATIONS, FourierFeatures, ScaledLinear
 from ._validate import check_depth, check_nonnegative, check_positive
 from .activations import get_activation
+from .resnet import ResNet18
 
-__all__ = ["MLP", "FourierFeatures", "NTKECRN", "ALPHA_SCHEDULES", "PARAMETERIZATIONS"]
+__all__ = ["MLP", "FourierFeatures", "NTKECRN", "ResNet18", "ALPHA_SCHEDULES", "PARAMETERIZATIONS"]
 
-PARAMETERIZATIONS = ("ntk", "standard", "mup")
-
-
-class _ScaledLinear(nn.Module):
-    def __init__(self, n_in, n_out, *, weight_var, bias_var, parameterization, generator, dtype):
-        super().__init__()
-        w_scale = math.sqrt(weight_var / n_in)
-        b_scale = math.sqrt(bias_var)
-        nt_form = parameterization != "standard"  # "ntk" and "mup": N(0, 1) weights, scale in the forward pass
-        std_w = 1.0 if nt_form else w_scale
-        std_b = 1.0 if nt_form else b_scale
-        self.weight = nn.Parameter(torch.randn(n_out, n_in, generator=generator, dtype=dtype) * std_w)
-        self.bias = nn.Parameter(torch.randn(n_out, generator=generator, dtype=dtype) * std_b) if bias_var > 0 else None
-        self.mult_w = w_scale if nt_form else 1.0
-        self.mult_b = b_scale if nt_form else 1.0
-
-    def forward(self, x):
-        out = (x @ self.weight.T) * self.mult_w
-        if self.bias is not None:
-            out = out + self.bias * self.mult_b
-        return out
+# the name the structured empirical NTK (:mod:`ntk_lib._structured`) looks up for scaled linear layers
+_ScaledLinear = ScaledLinear
 
 
-class MLP(nn.Module):
+def _check_sizes(**sizes) -> None:
+    for name, val in sizes.items():
+        if isinstance(val, bool) or not isinstance(val, numbers.Integral) or val < 1:
+            raise ValueError(f"{name} must be a positive integer, got {val!r}")
+
+
+def _resolve_seed(seed) -> int:
+    """``seed``, or one drawn from torch's global generator when ``None`` (so that
+    :func:`ntk_lib.device.seed_everything` still makes construction reproducible)."""
+    if seed is None:
+        return int(torch.randint(0, 2**62, ()))
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer or None, got {seed!r}")
+    return int(seed)
+
+
+def _linears(module: nn.Module) -> list[ScaledLinear]:
+    return [m for m in module.modules() if isinstance(m, ScaledLinear)]
+
+
+class _KernelMixin:
+    def kernel(self, x1, x2=None, **kwargs) -> L.Kernel:
+        """The infinite-width NNGP and NTK of this network's architecture (NTK parameterization):
+        ``self.architecture.kernel(x1, x2, **kwargs)``, see :meth:`ntk_lib.layers.Layer.kernel`."""
+        return self.architecture.kernel(x1, x2, **kwargs)
+
+
+class MLP(_KernelMixin, nn.Module):
     """Fully-connected network with ``depth`` linear layers (``depth - 1`` hidden layers of ``width``).
+
+    The architecture ``serial(Dense(width, w, b), act, ..., Dense(out_features, w, b))``
+    (:mod:`ntk_lib.layers`); ``kernel(x1, x2)`` is its infinite-width limit, which for ReLU equals
+    :func:`ntk_lib.analytic.relu_ntk` with ``depth``.
 
     Args:
         in_features, width, out_features: layer sizes.
@@ -64,7 +87,8 @@ class MLP(nn.Module):
         activation: ``"relu"``, ``"erf"``, ``"tanh"`` or a callable.
         parameterization: ``"ntk"``, ``"standard"`` or ``"mup"`` (module docstring).
         weight_var, bias_var: :math:`w > 0`, :math:`b \\ge 0` (no bias parameters when 0).
-        seed: seeds a private generator, so construction does not touch the global RNG.
+        seed: seeds a private generator, so construction does not touch the global RNG (``None``: a
+            seed drawn from the global RNG).
         dtype: parameter dtype (default float32).
     """
 
@@ -83,9 +107,7 @@ class MLP(nn.Module):
         dtype: torch.dtype = torch.float32,
     ):
         super().__init__()
-        for name, val in (("in_features", in_features), ("width", width), ("out_features", out_features)):
-            if isinstance(val, bool) or not isinstance(val, numbers.Integral) or val < 1:
-                raise ValueError(f"{name} must be a positive integer, got {val!r}")
+        _check_sizes(in_features=in_features, width=width, out_features=out_features)
         self.depth = check_depth(depth)
         if parameterization not in PARAMETERIZATIONS:
             raise ValueError(f"parameterization must be one of {PARAMETERIZATIONS}, got {parameterization!r}")
@@ -93,25 +115,18 @@ class MLP(nn.Module):
         bias_var = check_nonnegative(bias_var, "bias_var")
         self.activation = get_activation(activation)
         self.parameterization = parameterization
-        gen = torch.Generator().manual_seed(seed) if seed is not None else None
-        sizes = [in_features] + [width] * (depth - 1) + [out_features]
-        self.layers = nn.ModuleList(
-            _ScaledLinear(
-                a,
-                b,
-                weight_var=weight_var,
-                bias_var=bias_var,
-                parameterization=parameterization,
-                generator=gen,
-                dtype=dtype,
-            )
-            for a, b in zip(sizes[:-1], sizes[1:])
-        )
+        hidden_param = "standard" if parameterization == "standard" else "ntk"
+        # muP changes the readout only (and only when there is a hidden layer to read)
+        readout_param = "mup" if parameterization == "mup" and depth > 1 else hidden_param
+        hidden = []
+        for _ in range(depth - 1):
+            hidden += [L.Dense(width, weight_var, bias_var, hidden_param), L.Activation(self.activation)]
+        #: the architecture (:mod:`ntk_lib.layers`) this network is built from
+        self.architecture = L.serial(*hidden, L.Dense(out_features, weight_var, bias_var, readout_param))
+        built = self.architecture.build(in_features, _resolve_seed(seed), dtype=dtype)
+        self.layers = nn.ModuleList(_linears(built))
         #: factor by which a training loop should multiply a width-independent base learning rate
-        self.lr_multiplier = 1.0
-        if parameterization == "mup" and depth > 1:
-            self.layers[-1].mult_w = math.sqrt(weight_var) / width
-            self.lr_multiplier = float(width)
+        self.lr_multiplier = built.lr_multiplier
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """The last hidden layer :math:`a^{(L-1)}` (the input itself when ``depth == 1``)."""
@@ -125,48 +140,10 @@ class MLP(nn.Module):
         return out.squeeze(-1) if out.shape[-1] == 1 else out
 
 
-class FourierFeatures(nn.Module):
-    r"""Random Fourier features :math:`\varphi(x) = [\sin(2\pi Bx), \cos(2\pi Bx)]` (Tancik et al.; the
-    embedding of NTK-ECRN), with a fixed :math:`B \in \mathbb R^{m\times d}`, :math:`B_{ij}\sim\mathcal N(0,\sigma^2)`.
-
-    Maps ``[n, in_features]`` to ``[n, 2 * n_features]``. ``B`` is a buffer, not a parameter: it is
-    not trained and does not enter the NTK. A larger ``sigma`` puts higher frequencies into the
-    features, which flattens the NTK's spectrum of the network stacked on top.
-    """
-
-    def __init__(
-        self,
-        in_features: int,
-        n_features: int,
-        sigma: float,
-        *,
-        seed: int | None = None,
-        dtype: torch.dtype = torch.float32,
-    ):
-        super().__init__()
-        for name, val in (("in_features", in_features), ("n_features", n_features)):
-            if isinstance(val, bool) or not isinstance(val, numbers.Integral) or val < 1:
-                raise ValueError(f"{name} must be a positive integer, got {val!r}")
-        self.sigma = check_positive(sigma, "sigma")
-        gen = torch.Generator().manual_seed(seed) if seed is not None else None
-        self.register_buffer("B", torch.randn(n_features, in_features, generator=gen, dtype=dtype) * self.sigma)
-
-    @property
-    def out_features(self) -> int:
-        return 2 * self.B.shape[0]
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """:math:`\\varphi(x)` for ``x`` ``[n, in_features]``: ``[n, 2 * n_features]``."""
-        if x.ndim != 2 or x.shape[1] != self.B.shape[1]:
-            raise ValueError(f"x must be [n, {self.B.shape[1]}], got shape {tuple(x.shape)}")
-        z = 2 * math.pi * (x @ self.B.T)
-        return torch.cat([torch.sin(z), torch.cos(z)], dim=1)
-
-
 ALPHA_SCHEDULES = ("constant", "1/L", "1/sqrt(L)")
 
 
-class NTKECRN(nn.Module):
+class NTKECRN(_KernelMixin, nn.Module):
     r"""NTK-Eigenvalue-Controlled Residual Network (arXiv:2512.08264), as specified there and, where it
     is silent, with the defaults stated here.
 
@@ -189,6 +166,12 @@ class NTKECRN(nn.Module):
       batch); in eval mode the block is multiplied by its expectation :math:`1-p_l`.
     * ``fourier_sigma=None`` removes the embedding (the input goes straight to :math:`W_{in}`), for ablations;
       ``alpha=1, drop_prob=0, fourier_sigma=None`` is a plain residual MLP (the "ResNet-style" baseline).
+
+    The architecture is ``serial(FourierFeatures(m, sigma, seed), Dense(n), Residual(serial(Dense(n,
+    bias_var=b), act), alpha_l, p_l) × L, Dense(out_features))`` (:mod:`ntk_lib.layers`), held as
+    ``architecture``; ``kernel(x1, x2)`` is its infinite-width NNGP/NTK (eval mode, or
+    ``expectation="masks"`` for the average over stochastic-depth masks), by the exact rule for residual
+    branches that end in an activation (:mod:`ntk_lib.layers`).
     """
 
     def __init__(
@@ -210,9 +193,7 @@ class NTKECRN(nn.Module):
         dtype: torch.dtype = torch.float32,
     ):
         super().__init__()
-        for name, val in (("in_features", in_features), ("width", width), ("out_features", out_features), ("n_blocks", n_blocks)):
-            if isinstance(val, bool) or not isinstance(val, numbers.Integral) or val < 1:
-                raise ValueError(f"{name} must be a positive integer, got {val!r}")
+        _check_sizes(in_features=in_features, width=width, out_features=out_features, n_blocks=n_blocks)
         if parameterization not in ("ntk", "standard"):
             raise ValueError(f"parameterization must be 'ntk' or 'standard', got {parameterization!r}")
         if alpha_schedule not in ALPHA_SCHEDULES:
@@ -225,26 +206,39 @@ class NTKECRN(nn.Module):
         for q in probs:
             if isinstance(q, bool) or not isinstance(q, numbers.Real) or not 0.0 <= float(q) < 1.0:
                 raise ValueError(f"drop_prob values must lie in [0, 1), got {q!r}")
+        if fourier_sigma is not None:
+            _check_sizes(fourier_features=fourier_features)
         self.n_blocks = int(n_blocks)
         self.activation = get_activation(activation)
         scale = {"constant": 1.0, "1/L": 1.0 / n_blocks, "1/sqrt(L)": 1.0 / math.sqrt(n_blocks)}[alpha_schedule]
         self._alphas = [alpha * scale] * n_blocks
         self._keep = [1.0 - float(q) for q in probs]
-        gen = torch.Generator().manual_seed(seed) if seed is not None else None
+        seed = _resolve_seed(seed)
         # a private generator for the masks, so that training is reproducible from ``seed`` alone
-        self._mask_gen = torch.Generator().manual_seed((seed or 0) + 1)
-        self.fourier = None
-        n_in = in_features
-        if fourier_sigma is not None:
-            self.fourier = FourierFeatures(in_features, fourier_features, fourier_sigma, seed=seed, dtype=dtype)
-            n_in = self.fourier.out_features
-
-        def linear(a, b, bv):
-            return _ScaledLinear(a, b, weight_var=1.0, bias_var=bv, parameterization=parameterization, generator=gen, dtype=dtype)
-
-        self.input = linear(n_in, width, 0.0)
-        self.blocks = nn.ModuleList(linear(width, width, bias_var) for _ in range(n_blocks))
-        self.readout = linear(width, out_features, 0.0)
+        self._mask_gen = torch.Generator().manual_seed(seed + 1)
+        embed = [] if fourier_sigma is None else [L.FourierFeatures(fourier_features, fourier_sigma, seed=seed)]
+        blocks = [
+            L.Residual(
+                L.serial(L.Dense(width, 1.0, bias_var, parameterization), L.Activation(self.activation)),
+                alpha=a,
+                drop_prob=float(q),
+            )
+            for a, q in zip(self._alphas, probs)
+        ]
+        #: the architecture (:mod:`ntk_lib.layers`) this network is built from
+        self.architecture = L.serial(
+            *embed,
+            L.Dense(width, 1.0, 0.0, parameterization),
+            *blocks,
+            L.Dense(out_features, 1.0, 0.0, parameterization),
+        )
+        built = self.architecture.build(in_features, seed, dtype=dtype)
+        mods = list(built.layers)
+        self.fourier = mods.pop(0) if fourier_sigma is not None else None
+        linears = _linears(nn.Sequential(*mods))
+        self.input = linears[0]
+        self.blocks = nn.ModuleList(linears[1:-1])
+        self.readout = linears[-1]
 
     def masks(self) -> list[float]:
         """The block multipliers :math:`m_l` of one forward pass: Bernoulli draws in training mode, their

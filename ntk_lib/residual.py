@@ -44,19 +44,24 @@ class MaskedResidual(nn.Module):
 
     def __init__(self, model: nn.Module, masks, alphas):
         super().__init__()
-        self.net = model
+        # the model's layers, not the model itself, are registered: the model draws masks in training
+        # mode, its view never does (so empirical_ntk accepts the view in either mode)
+        self.fourier = model.fourier
+        self.input = model.input
+        self.blocks = model.blocks
+        self.readout = model.readout
+        self.activation = model.activation
         self.masks = [float(m) for m in masks]
         self.alphas = [float(a) for a in alphas]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        net = self.net
-        if net.fourier is not None:
-            x = net.fourier(x)
-        h = net.input(x)
-        for m, a, block in zip(self.masks, self.alphas, net.blocks):
+        if self.fourier is not None:
+            x = self.fourier(x)
+        h = self.input(x)
+        for m, a, block in zip(self.masks, self.alphas, self.blocks):
             if m != 0.0:
-                h = h + (m * a) * net.activation.fn(block(h))
-        out = net.readout(h)
+                h = h + (m * a) * self.activation.fn(block(h))
+        out = self.readout(h)
         return out.squeeze(-1) if out.shape[-1] == 1 else out
 
 

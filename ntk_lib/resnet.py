@@ -28,6 +28,8 @@ import numbers
 import torch
 from torch import nn
 
+from ._validate import check_positive
+
 __all__ = ["BasicBlock", "ResNet18", "TabularResNet"]
 
 
@@ -42,6 +44,7 @@ class BasicBlock(nn.Module):
 
     def __init__(self, in_channels: int, channels: int, stride: int = 1):
         super().__init__()
+        in_channels, channels, stride = (_check_int(v, k) for v, k in ((in_channels, "in_channels"), (channels, "channels"), (stride, "stride")))
         self.conv1 = nn.Conv2d(in_channels, channels, 3, stride=stride, padding=1, bias=False)
         self.bn1 = nn.BatchNorm2d(channels)
         self.conv2 = nn.Conv2d(channels, channels, 3, stride=1, padding=1, bias=False)
@@ -126,8 +129,7 @@ class TabularResNet(nn.Module):
         width = _check_int(width, "width")
         n_blocks = _check_int(n_blocks, "n_blocks")
         out_features = _check_int(out_features, "out_features")
-        if not isinstance(hidden_factor, numbers.Real) or hidden_factor <= 0:
-            raise ValueError(f"hidden_factor must be > 0, got {hidden_factor!r}")
+        hidden_factor = check_positive(hidden_factor, "hidden_factor")
         for name, q in (("hidden_dropout", hidden_dropout), ("residual_dropout", residual_dropout)):
             if isinstance(q, bool) or not isinstance(q, numbers.Real) or not 0.0 <= q < 1.0:
                 raise ValueError(f"{name} must lie in [0, 1), got {q!r}")

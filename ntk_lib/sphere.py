@@ -79,6 +79,7 @@ def min_angle_limit_cdf(n: int, n0: int, angle: float) -> float:
     :math:`F(n^{2/(n_0-1)}\,a)` used as an approximation of :math:`P(\Theta_{\min}\le a)` at this ``n``."""
     n0 = _check_n0(n0)
     _log_pairs(n)
+    angle = check_real(angle, "angle")
     if not (0.0 <= angle <= math.pi):
         raise ValueError(f"angle must lie in [0, pi], got {angle}")
     if angle == 0:

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch.func import functional_call, jvp, vjp
 
-from ._validate import as_tensor, check_positive
+from ._validate import as_tensor, check_int, check_model_input, check_positive
 
 __all__ = ["top_eigenvalue", "stable_lr", "CurveCheck", "check_loss_curve", "LOSS_CURVATURE"]
 
@@ -50,6 +50,7 @@ def top_eigenvalue(model: torch.nn.Module, x, *, iters: int = 100, rtol: float =
         raise ValueError("model has no trainable parameters: its NTK is identically zero")
     first = next(iter(params.values()))
     x = as_tensor(x, "x", dtype=first.dtype, device=first.device)
+    check_model_input(model, x, "x")
     frozen = {k: v.detach() for k, v in model.named_parameters() if not v.requires_grad}
     buffers = {k: v.detach() for k, v in model.named_buffers()}
     flags = [m.training for m in model.modules()]
@@ -60,7 +61,7 @@ def top_eigenvalue(model: torch.nn.Module, x, *, iters: int = 100, rtol: float =
             return functional_call(model, (p, frozen, buffers), (x,))
 
         out, pullback = vjp(f, params)
-        g = torch.Generator(device="cpu").manual_seed(seed)
+        g = torch.Generator(device="cpu").manual_seed(check_int(seed, "seed", minimum=0))
         u = torch.randn(out.shape, generator=g, dtype=out.dtype).to(out.device)
         lam = 0.0
         for _ in range(iters):
@@ -133,7 +134,7 @@ def check_loss_curve(losses, *, blowup: float = 2.0, max_rise_fraction: float = 
     A curve cut short by non-finite values (as :func:`ntk_lib.training.train_gd` does) should be passed
     with its ``History.diverged`` flag checked too.
     """
-    v = np.asarray(losses, dtype=float).reshape(-1)
+    v = as_tensor(losses, "losses", ndim=1, dtype=torch.float64, allow_empty=True, finite=False).cpu().numpy()
     if v.size < 2:
         raise ValueError(f"losses needs at least 2 values, got {v.size}")
     blowup = check_positive(blowup, "blowup")

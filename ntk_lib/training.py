@@ -209,6 +209,11 @@ def train_gd(
         raise ValueError(f"y has {y.shape[0]} rows but x has {x.shape[0]}")
     xt = None if x_test is None else as_tensor(x_test, "x_test", dtype=dt, device=dev)
     nx = x if ntk_x is None else as_tensor(ntk_x, "ntk_x", dtype=dt, device=dev)
+    for name, other in (("x_test", xt), ("ntk_x", None if ntk_x is None else nx)):
+        if other is not None and other.shape[1:] != x.shape[1:]:
+            raise ValueError(
+                f"{name} must have the shape of x's rows, {tuple(x.shape[1:])}, got {tuple(other.shape)}"
+            )
     rec = set(log_spaced_steps(steps) if record is None else _int_steps(record, "record"))
     ntk_steps = set(_int_steps(ntk_at, "ntk_at"))
     for name, chosen in (("record", rec), ("ntk_at", ntk_steps)):

@@ -7,11 +7,15 @@ import numpy as np
 import pytest
 import torch
 from torch import nn
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_leaves
 
 from ntk_lib import empirical as emp
+from ntk_lib import layers as L
 from ntk_lib.analytic import relu_ntk
 from ntk_lib.empirical import empirical_ntk
 from ntk_lib.models import MLP, NTKECRN, FourierFeatures
+from ntk_lib.resnet import BasicBlock, TabularResNet
 
 METHODS = ("structured", "jacobian", "ntk_vp")
 MODES = ("full", "trace", "diagonal")
@@ -29,7 +33,9 @@ def hand_jacobian_ntk(model, x1, x2):
             per_out = []
             for a in range(out.shape[0]):
                 grads = torch.autograd.grad(out[a], params, retain_graph=True, allow_unused=True)
-                per_out.append(torch.cat([(torch.zeros_like(p) if g is None else g).reshape(-1) for g, p in zip(grads, params)]))
+                per_out.append(
+                    torch.cat([(torch.zeros_like(p) if g is None else g).reshape(-1) for g, p in zip(grads, params)])
+                )
             rows.append(torch.stack(per_out))
         return torch.stack(rows)  # [n, k, P]
 
@@ -127,11 +133,41 @@ def layer_norm_net():
 
 
 def fourier_mlp():
-    return nn.Sequential(FourierFeatures(3, 8, 1.5, seed=0, dtype=F64), MLP(16, 24, 3, out_features=2, bias_var=0.1, seed=1, dtype=F64))
+    return nn.Sequential(
+        FourierFeatures(3, 8, 1.5, seed=0, dtype=F64), MLP(16, 24, 3, out_features=2, bias_var=0.1, seed=1, dtype=F64)
+    )
+
+
+def layers_build():
+    """An ``ntk_lib.layers`` architecture with Fourier features, a residual block and two outputs."""
+    net = L.serial(
+        L.FourierFeatures(6, 1.0, seed=0),
+        L.Dense(16, weight_var=2.0, bias_var=0.05),
+        L.Relu(),
+        L.Residual(L.serial(L.Dense(16, bias_var=0.05), L.Relu()), alpha=0.5, drop_prob=0.3),
+        L.Dense(2, bias_var=0.05),
+    )
+    return net.build(in_features=3, seed=0, dtype=F64).eval()
+
+
+class ConvResNet(nn.Module):
+    """ResNet-ish: a convolutional stem, one basic block (batch normalization, eval mode), a linear head."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(1, 4, 3, padding=1)
+        self.block = BasicBlock(4, 4)
+        self.head = nn.Linear(4, 2)
+
+    def forward(self, x):
+        h = self.block(torch.relu(self.stem(x.view(x.shape[0], 1, 1, 3).expand(-1, 1, 3, 3))))
+        return self.head(h.mean(dim=(2, 3)))
 
 
 MODELS = {
-    "sequential": lambda: nn.Sequential(nn.Linear(3, 16), nn.ReLU(inplace=True), nn.Linear(16, 16), nn.Tanh(), nn.Linear(16, 2)),
+    "sequential": lambda: nn.Sequential(
+        nn.Linear(3, 16), nn.ReLU(inplace=True), nn.Linear(16, 16), nn.Tanh(), nn.Linear(16, 2)
+    ),
     "mlp_standard": lambda: MLP(3, 16, 3, out_features=2, parameterization="standard", bias_var=0.3, seed=0, dtype=F64),
     "mlp_mup": lambda: MLP(3, 16, 3, out_features=2, parameterization="mup", bias_var=0.3, seed=0, dtype=F64),
     "ntkecrn_eval": lambda: NTKECRN(
@@ -141,6 +177,9 @@ MODELS = {
     "fourier_mlp": fourier_mlp,
     "residual": lambda: Residual(16),
     "layer_norm": layer_norm_net,
+    "layers_build": layers_build,
+    "tabular_resnet_layer_norm": lambda: TabularResNet(3, 8, 2, out_features=2, norm="layer", seed=0).eval(),
+    "conv_resnet": lambda: ConvResNet().eval(),
 }
 
 
@@ -159,7 +198,7 @@ def test_structured_equals_jacobian_on_course_models(name):
                 assert rel_err(got, reduce(ref if ref.ndim == 4 else ref[..., None, None], mode)) < 1e-10, (mode, bs)
 
 
-@pytest.mark.parametrize("name", ["sequential", "mlp_mup", "ntkecrn_eval", "fourier_mlp", "residual"])
+@pytest.mark.parametrize("name", ["sequential", "mlp_mup", "ntkecrn_eval", "fourier_mlp", "residual", "layers_build"])
 def test_linear_models_need_no_jacobian(name, monkeypatch):
     torch.manual_seed(0)
     model = MODELS[name]().double()
@@ -232,11 +271,20 @@ def test_weight_sharing_positions_and_tied_parameters(width):
 
 def test_structured_with_convolutions_falls_back_for_them():
     torch.manual_seed(3)
-    model = nn.Sequential(nn.Conv1d(1, 4, 3), nn.Tanh(), nn.Flatten(), nn.Linear(16, 8), nn.ReLU(), nn.Linear(8, 2)).double()
+    model = nn.Sequential(
+        nn.Conv1d(1, 4, 3), nn.Tanh(), nn.Flatten(), nn.Linear(16, 8), nn.ReLU(), nn.Linear(8, 2)
+    ).double()
     x = torch.randn(6, 1, 6, dtype=F64)
     ref = hand_jacobian_ntk(model, x, x)
     for method in ("auto", "structured", "jacobian", "ntk_vp"):
         assert rel_err(empirical_ntk(model, x, method=method), ref) < 1e-10, method
+    resnet = ConvResNet().double().eval()
+    x1, x2 = torch.randn(5, 3, dtype=F64), torch.randn(3, 3, dtype=F64)
+    ref = hand_jacobian_ntk(resnet, x1, x2)
+    for method in ("auto", "structured", "jacobian", "ntk_vp"):
+        for mode in MODES:
+            got = empirical_ntk(resnet, x1, x2, method=method, mode=mode, batch_size=2)
+            assert rel_err(got, reduce(ref, mode)) < 1e-10, (method, mode)
 
 
 # --- the model is left alone; frozen parameters; inputs --------------------------------------
@@ -288,6 +336,17 @@ def test_inputs_that_require_grad_and_no_grad_context():
     assert x.grad is None
 
 
+def test_inputs_take_the_models_dtype_and_device():
+    model = MLP(3, 8, 2, out_features=2, seed=0)  # float32
+    x = np.random.default_rng(0).standard_normal((4, 3))  # float64 numpy
+    want = empirical_ntk(model, torch.as_tensor(x, dtype=torch.float32))
+    for given in (x, x.tolist(), torch.as_tensor(x)):
+        for method in METHODS:
+            got = empirical_ntk(model, given, given[:2], method=method, mode="trace")
+            assert got.dtype == torch.float32 and got.device == model.layers[0].weight.device
+            assert torch.allclose(got, want.diagonal(dim1=2, dim2=3).sum(-1)[:, :2], rtol=1e-5, atol=1e-6)
+
+
 def test_eval_mode_dropout_and_batch_norm_are_fine():
     torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(3, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Dropout(0.5), nn.Linear(8, 1)).double()
@@ -335,6 +394,18 @@ def test_structured_refuses_a_model_without_linear_layers_and_auto_uses_the_jaco
     assert rel_err(empirical_ntk(model, x), hand_jacobian_ntk(model, x, x)) < 1e-10
 
 
+class UnusedDropout(nn.Module):
+    """Holds a training-mode dropout layer that its forward never calls."""
+
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(3, 1)
+        self.drop = nn.Dropout(0.5)
+
+    def forward(self, x):
+        return self.lin(x)
+
+
 @pytest.mark.parametrize("method", ["auto", *METHODS])
 def test_training_mode_randomness_is_refused(method):
     x = torch.randn(4, 3)
@@ -350,6 +421,8 @@ def test_training_mode_randomness_is_refused(method):
     # training mode without randomness (p = 0, no stochastic depth) is the same network
     plain = nn.Sequential(nn.Linear(3, 8), nn.Dropout(0.0), nn.Linear(8, 1))
     assert empirical_ntk(plain, x, method=method).shape == (4, 4)
+    # only layers the forward calls count
+    assert empirical_ntk(UnusedDropout(), x, method=method).shape == (4, 4)
 
 
 # --- the infinite-width limit ------------------------------------------------------------------
@@ -394,3 +467,39 @@ def test_runs_on_the_models_device():
         cpu = empirical_ntk(model.cpu(), x, method=method)
         model.cuda()
         assert torch.allclose(k.cpu(), cpu, rtol=1e-4, atol=1e-5)
+
+
+# --- memory ------------------------------------------------------------------------------------
+
+
+class LargestTensor(TorchDispatchMode):
+    """Records the number of elements of the largest tensor any operation produces."""
+
+    def __init__(self):
+        super().__init__()
+        self.largest = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        for t in tree_leaves(out):
+            if isinstance(t, torch.Tensor):
+                self.largest = max(self.largest, t.numel())
+        return out
+
+
+def test_memory_bounds_structured_never_forms_n_by_p_and_jacobian_follows_batch_size():
+    """The structured method's largest tensor is n x width (or the n x n kernel), not n x P; the
+    Jacobian method's is batch_size x k x (largest parameter tensor)."""
+    width, n, k = 128, 48, 3
+    model = MLP(8, width, 4, out_features=k, bias_var=0.1, seed=0)
+    x = torch.randn(n, 8)
+    n_params = sum(p.numel() for p in model.parameters())
+    for mode in MODES:
+        with LargestTensor() as seen:
+            empirical_ntk(model, x, method="structured", mode=mode)
+        # the output [n, n, k, k], or a layer's output gradients [n, k, width]
+        assert seen.largest <= n * k * max(n * k, width) < n * n_params / 20, (mode, seen.largest)
+    for bs in (4, 16):
+        with LargestTensor() as seen:
+            empirical_ntk(model, x, method="jacobian", mode="trace", batch_size=bs)
+        assert seen.largest <= max(n * n, bs * k * width * width), (bs, seen.largest)
