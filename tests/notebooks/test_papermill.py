@@ -16,7 +16,6 @@ from .conftest import NOTEBOOKS, ROOT
 UNLABELED_KNOWN = {
     "01_ntk_ode": "kernel heatmaps: right panel's y axis and the colorbar",
     "02_spectral_bias": "Fourier-feature figure: the right panel's y axis",
-    "03_width": "drift panels (quantity in the title, not the y label); Gram heatmaps' y axes and colorbars",
 }
 
 
