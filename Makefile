@@ -33,7 +33,7 @@ $(STAMP): pyproject.toml requirements.txt requirements-dev.txt constraints.txt
 install: $(STAMP)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check ntk_lib tests benchmarks notebooks/*.py tools
+	$(VENV)/bin/ruff check ntk_lib tests benchmarks notebooks/*.py tools book/_ext conftest.py
 
 test-lib: $(STAMP)
 	$(PY) -m pytest tests --ignore=tests/notebooks --ignore=tests/book -q
