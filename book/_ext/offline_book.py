@@ -52,8 +52,15 @@ def _configure(app: Sphinx, config) -> None:
 
 
 def _copy(app: Sphinx) -> None:
-    if app.builder.format == "html":
-        copy_asset(str(mathjax_es5()), str(Path(app.outdir) / "_static" / "mathjax"))
+    if app.builder.format != "html":
+        return
+    es5, dest = mathjax_es5(), Path(app.outdir) / "_static" / "mathjax"
+    # every folder (extensions, fonts, menu, accessibility) but, of the ~14 MB of other combined
+    # components beside it, only the one the pages load
+    for item in es5.iterdir():
+        if item.is_dir():
+            copy_asset(str(item), str(dest / item.name))
+    copy_asset(str(es5 / Path(MATHJAX_COMPONENT).name), str(dest))
 
 
 def _is_thebe(asset) -> bool:
