@@ -10,14 +10,15 @@ export PYTHONHASHSEED := 0
 export NTK_DEVICE ?= cpu
 export NTK_PROGRESS ?= 0
 
-.PHONY: help install lint test test-lib test-twins test-papermill test-nbval test-browser test-compat book book-check execute-committed bench sync-url clean
+.PHONY: help install lint test test-lib test-twins test-papermill test-nbval test-browser test-compat book book-check execute-committed bench sync-url tidy-notebooks clean
 
 help:
 	@echo "make book               install, execute every chapter at book scale, render _build/html"
-	@echo "make test               install, lint, library tests, twins, papermill smoke, nbval, book build"
+	@echo "make test               install, lint, library tests, twins, papermill smoke, nbval, book build, browser check"
 	@echo "make execute-committed  (authors) re-execute the committed notebooks in place at book scale"
 	@echo "make test-compat        (slow) the tests and smoke-scale chapters in the oldest and newest supported environments"
 	@echo "make sync-url           write _config.yml's repository URL into every chapter's Colab install cell"
+	@echo "make tidy-notebooks     sync-url, and fold (hide-input) every chapter's import/configuration cells"
 	@echo "make bench              run the benchmark scripts (prints ratios against baselines)"
 
 $(STAMP): pyproject.toml requirements.txt requirements-dev.txt constraints.txt
@@ -26,15 +27,16 @@ $(STAMP): pyproject.toml requirements.txt requirements-dev.txt constraints.txt
 	$(PY) -m pip install --quiet -c constraints.txt -r requirements-dev.txt
 	$(PY) -m pip install --quiet -c constraints.txt --no-deps --no-build-isolation -e .
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	$(PY) tools/quiet_kernel.py
 	touch $@
 
 install: $(STAMP)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check ntk_lib tests benchmarks notebooks/*.py tools
+	$(VENV)/bin/ruff check ntk_lib tests benchmarks notebooks/*.py tools book/_ext conftest.py
 
 test-lib: $(STAMP)
-	$(PY) -m pytest tests --ignore=tests/notebooks -q
+	$(PY) -m pytest tests --ignore=tests/notebooks --ignore=tests/book -q
 
 test-twins: $(STAMP)
 	$(PY) -m pytest tests/notebooks/test_twins.py -q
@@ -48,7 +50,11 @@ test-nbval: $(STAMP)
 book-check: $(STAMP)
 	$(PY) tools/build_book.py --committed
 
-test: lint test-lib test-twins test-papermill test-nbval book-check
+# every page of the book-check render opened in headless Chromium (skips without one, see tests/book)
+test-browser: book-check
+	$(PY) -m pytest tests/book -q
+
+test: lint test-lib test-twins test-papermill test-nbval test-browser
 
 book: $(STAMP)
 	$(PY) tools/build_book.py --execute
@@ -58,10 +64,14 @@ execute-committed: $(STAMP)
 
 # Not part of make test: two throwaway environments, several GB of downloads (see README).
 test-compat: $(STAMP)
-	$(PY) tools/test_compat.py
+	$(PY) tools/test_compat.py $(COMPAT_ARGS)
 
 sync-url: $(STAMP)
 	$(PY) tools/sync_repo_url.py
+
+# the generated Colab install cell and folded setup cells in every chapter and twin (no execution)
+tidy-notebooks: sync-url
+	$(PY) tools/tag_cells.py
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_analytic.py

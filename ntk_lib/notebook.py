@@ -6,17 +6,20 @@ myst-nb is not installed (e.g. on Colab).
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 
 from .device import resolve_device, seed_everything
-from .plotting import use_style
+from .plotting import unlabeled_axes, use_style
 
 __all__ = ["Run", "setup", "glue", "SCALES"]
 
 SCALES = ("smoke", "book", "paper")
+#: a file path: every figure the notebook displays is checked for unlabeled axes, findings appended there
+FIGURE_CHECK_ENV = "NTK_CHECK_FIGURES"
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,8 @@ def setup(scale: str = "book", seed: int = 0, device="auto") -> Run:
         raise ValueError(f"SCALE must be one of {SCALES}, got {scale!r}")
     seed_everything(seed)
     use_style()
+    if os.environ.get(FIGURE_CHECK_ENV):
+        _check_figures(os.environ[FIGURE_CHECK_ENV])
     torch.set_default_dtype(torch.float32)
     return Run(scale, int(seed), resolve_device(device))
 
@@ -67,3 +72,35 @@ def glue(name: str, value, display: bool = False, digits: int = 6):
         return value
     _glue(name, value, display=display)
     return value
+
+
+def _check_figures(path: str) -> None:
+    """Append ``cell N: <unlabeled axes>`` to ``path`` for each figure this kernel displays with one.
+
+    Used by the smoke-scale test of every chapter; outside IPython it does nothing.
+    """
+    try:
+        from IPython import get_ipython
+        from matplotlib import pyplot as plt
+        from matplotlib.figure import Figure
+    except ImportError:  # pragma: no cover - depends on the environment
+        return
+    ip = get_ipython()
+    if ip is None:
+        return
+    # the inline backend installs its figure printer when first used: make that happen before wrapping it
+    plt.close(plt.figure())
+    png = ip.display_formatter.formatters["image/png"]
+    inner = png.for_type(Figure)
+    if inner is None or getattr(inner, "_ntk_checked", False):
+        return
+
+    def checked(fig, *args, **kwargs):
+        problems = unlabeled_axes(fig)
+        if problems:
+            with open(path, "a") as f:
+                f.write(f"cell {ip.execution_count}: {'; '.join(problems)}\n")
+        return inner(fig, *args, **kwargs)
+
+    checked._ntk_checked = True
+    png.for_type(Figure, checked)

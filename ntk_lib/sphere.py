@@ -120,6 +120,7 @@ def min_angle_expectation_bounds(n: int, n0: int, grid: int = 4001) -> tuple[flo
     angles = np.linspace(0.0, math.pi, int(grid))
     lo_hi = np.array([close_pair_probability_bounds(n, n0, float(a)) for a in angles])
     # P(min > a) = 1 - P(N > 0): the upper bound on P(N > 0) gives the lower bound on the mean
-    low = float(np.trapezoid(1 - lo_hi[:, 1], angles))
-    high = float(np.trapezoid(1 - lo_hi[:, 0], angles))
+    trapezoid = getattr(np, "trapezoid", None) or np.trapz  # numpy < 2 has only trapz
+    low = float(trapezoid(1 - lo_hi[:, 1], angles))
+    high = float(trapezoid(1 - lo_hi[:, 0], angles))
     return low, high

@@ -104,7 +104,7 @@ def _rel(a, b):
 def _check_rate(per_seed, name, widths=WIDTHS):
     """Errors fall as width^-1/2 (the finite-width fluctuation), with no plateau (a wrong rule would
     leave an O(1) bias and a slope near 0 at the large widths). ``per_seed`` is [seeds, widths];
-    the fitted slope and its bootstrap 95% interval over seeds are printed (``pytest -s``)."""
+    the fitted slope and its 95% t-interval over seeds are printed (``pytest -s``)."""
     from ntk_lib.fit import slope_interval
 
     errors = [sum(col) / len(col) for col in zip(*per_seed)]

@@ -12,7 +12,6 @@ jupyter-cache, whose keys cover cell sources but not the library the cells impor
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import subprocess
 import sys
@@ -20,6 +19,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+# the kernel's own log (e.g. its note on unencrypted local TCP) is not the reader's business;
+# errors still show, and cell outputs are unaffected
+KERNEL_QUIET = ["--IPKernelApp.log_level=ERROR"]
 
 
 def stage(dest: Path) -> list[Path]:
@@ -38,12 +41,14 @@ def stage(dest: Path) -> list[Path]:
 
 
 def execute(notebooks: list[Path]) -> None:
+    import nbformat
     import papermill as pm
+    from execution_record import describe_device, record
 
-    env_note = os.environ.get("NTK_DEVICE", "auto")
+    print(f"executing {len(notebooks)} chapters at book scale on {describe_device()}", flush=True)
     for nb in notebooks:
         t = time.perf_counter()
-        print(f"executing {nb.name} at book scale (device {env_note}) ...", flush=True)
+        print(f"  {nb.name} ...", end=" ", flush=True)
         pm.execute_notebook(
             str(nb),
             str(nb),
@@ -51,8 +56,13 @@ def execute(notebooks: list[Path]) -> None:
             kernel_name="python3",
             progress_bar=False,
             request_save_on_cell_execute=False,
+            extra_arguments=KERNEL_QUIET,
         )
-        print(f"  done in {time.perf_counter() - t:.0f} s", flush=True)
+        seconds = time.perf_counter() - t
+        executed = nbformat.read(nb, as_version=4)
+        record(executed, seconds)
+        nbformat.write(executed, nb)
+        print(f"{seconds:.0f} s", flush=True)
 
 
 def main() -> int:

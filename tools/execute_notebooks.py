@@ -2,9 +2,11 @@
 
     python tools/execute_notebooks.py notebooks/01_ntk_ode.ipynb [...]
 
-The ``.py`` twin (py:percent) is the source of truth for cells: its cells replace the notebook's,
+The ``.py`` twin (py:percent) is the source of truth for cells: its cells replace the notebook's
+(with the generated Colab install cell and ``hide-input`` on setup cells, see tools/tag_cells.py),
 the notebook is executed in place (nbclient, no timing metadata, progress bars off), and the
-twin is rewritten from the result so both files hold exactly the same cells.
+twin is rewritten from the result so both files hold exactly the same cells. The run's time,
+device and versions go into the notebook's metadata for the book's execution page.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
+from execution_record import record  # noqa: E402
 from sync_repo_url import apply_install_url  # noqa: E402
+from tag_cells import tag  # noqa: E402
 
 NOTEBOOK_METADATA = {
     "accelerator": "GPU",
@@ -36,6 +40,7 @@ def build(ipynb: Path) -> None:
         raise SystemExit(f"{twin} is missing: every chapter needs its py:percent twin")
     nb = jupytext.read(twin)
     apply_install_url(nb)
+    tag(nb)
     nb.metadata.update(NOTEBOOK_METADATA)
     nb.metadata["jupytext"] = {"formats": "ipynb,py:percent"}
     os.environ["NTK_PROGRESS"] = "0"
@@ -55,6 +60,7 @@ def build(ipynb: Path) -> None:
         raise SystemExit(f"{ipynb.name}: error output in cell {broken[0]!r}; nothing written")
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
+    record(nb, time.perf_counter() - t)
     nbformat.write(nb, ipynb)
     jupytext.write(nb, twin, fmt="py:percent")
     print(f"{ipynb.name}: executed in {time.perf_counter() - t:.0f} s")

@@ -1,43 +1,74 @@
-"""The repository URL lives in _config.yml only; this writes it into each chapter's Colab cell.
+"""The repository URL lives in _config.yml only; this writes each chapter's Colab install cell from it.
 
-    python tools/sync_repo_url.py          # rewrite the twins' install cells
-The notebook tests fail when a chapter's install cell and _config.yml disagree.
+    python tools/sync_repo_url.py          # rewrite the install cell of every chapter and its twin
+
+The install cell is generated whole (``install_cell_source``): on Colab it installs the course
+library from that URL, and if pip fails it prints pip's last lines and says which URL to change,
+instead of a traceback. The notebook tests fail when a chapter's install cell is not this one.
 """
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
+import jupytext
+import nbformat
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTALL_MARK = "# colab-install"
-_SPEC = re.compile(r'"ntk_lib @ git\+[^"]*"')
+
+INSTALL_CELL = '''\
+# colab-install: on Colab, install the course library (URL set once, in _config.yml).
+import sys
+
+if "google.colab" in sys.modules:
+    import subprocess
+
+    NTK_LIB = "{spec}"
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", NTK_LIB], capture_output=True, text=True)
+    if pip.returncode != 0:
+        print("\\n".join(pip.stderr.strip().splitlines()[-5:]))
+        raise SystemExit(
+            f"Could not install the course library from {{NTK_LIB.split(' @ ', 1)[1]}}. If the course lives "
+            "elsewhere, put its repository URL in place of that one in this cell (authors: repository.url "
+            "in _config.yml, then make sync-url) and run the cell again."
+        )'''
 
 
 def repository_spec() -> str:
     cfg = yaml.safe_load((ROOT / "_config.yml").read_text())
     repo = cfg["repository"]
-    return f'"ntk_lib @ git+{repo["url"].rstrip("/")}@{repo.get("branch", "main")}"'
+    return f"ntk_lib @ git+{repo['url'].rstrip('/')}@{repo.get('branch', 'main')}"
 
 
-def apply_install_url(nb) -> None:
-    """Point the notebook's install cell (first cell, marked ``# colab-install``) at _config.yml's URL."""
+def install_cell_source(spec: str | None = None) -> str:
+    """The Colab install cell installing ``spec`` (default: _config.yml's repository and branch)."""
+    return INSTALL_CELL.format(spec=spec or repository_spec())
+
+
+def apply_install_url(nb) -> bool:
+    """Make the notebook's first cell (marked ``# colab-install``) the install cell; True if it changed."""
     first = nb.cells[0]
     if INSTALL_MARK not in first.source:
         raise SystemExit("the first cell of every chapter must be the Colab install cell (# colab-install)")
-    first.source = _SPEC.sub(repository_spec(), first.source)
+    new = install_cell_source()
+    changed = first.source != new
+    first.source = new
+    return changed
 
 
 def main() -> int:
-    spec = repository_spec()
-    for twin in sorted((ROOT / "notebooks").glob("[0-9]*.py")):
-        text = twin.read_text()
-        new = _SPEC.sub(spec, text)
-        if new != text:
-            twin.write_text(new)
+    for ipynb in sorted((ROOT / "notebooks").glob("[0-9]*.ipynb")):
+        twin = ipynb.with_suffix(".py")
+        nb = nbformat.read(ipynb, as_version=4)
+        if apply_install_url(nb):
+            nbformat.write(nb, ipynb)
+            print(f"updated {ipynb.name}")
+        tw = jupytext.read(twin)
+        if apply_install_url(tw):
+            jupytext.write(tw, twin, fmt="py:percent")
             print(f"updated {twin.name}")
     return 0
 

@@ -31,7 +31,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import tomllib
+try:
+    import tomllib
+except ImportError:  # Python 3.10
+    import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "_build" / "compat"
@@ -107,7 +110,13 @@ def head_commit() -> str:
     return out.stdout.strip()
 
 
-def check_env(name: str, python: str, pins: list[str], keep: bool) -> Result:
+def export(commit: str, dest: Path, *paths: str) -> None:
+    """``paths`` as they are in ``commit`` (not the work tree), so tests and chapters match the package."""
+    archive = subprocess.run(["git", "archive", commit, *paths], cwd=ROOT, capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+
+
+def check_env(name: str, python: str, pins: list[str], keep: bool, commit: str) -> Result:
     res = Result(name)
     t0 = time.perf_counter()
     env = WORK / name
@@ -122,7 +131,7 @@ def check_env(name: str, python: str, pins: list[str], keep: bool) -> Result:
         if run([python, "-m", "venv", str(env)], log) or run([str(py), "-m", "pip", "install", "-q", "-U", "pip"], log, env=clean):
             res.tests = "venv failed"
             return res
-        spec = f"ntk_lib @ git+file://{ROOT}@{head_commit()}"
+        spec = f"ntk_lib @ git+file://{ROOT}@{commit}"
         # the Colab cell's install, with this environment's pins as constraints on the dependencies
         cmd = [str(py), "-m", "pip", "install", "-q", spec, *pins, *TEST_TOOLS]
         if not pins:
@@ -141,8 +150,11 @@ def check_env(name: str, python: str, pins: list[str], keep: bool) -> Result:
         print(f"[{name}] Python {res.python}: {res.versions}", flush=True)
         ok = True
         with tempfile.TemporaryDirectory(prefix=f"ntk-compat-{name}-") as tmp:
+            src = Path(tmp) / "src"
+            src.mkdir()
+            export(commit, src, "tests", "notebooks")
             tests = Path(tmp) / "tests"
-            shutil.copytree(ROOT / "tests", tests, ignore=shutil.ignore_patterns("notebooks", "__pycache__"))
+            shutil.copytree(src / "tests", tests, ignore=shutil.ignore_patterns("notebooks", "book", "__pycache__"))
             (Path(tmp) / "pytest.ini").write_text("[pytest]\nmarkers =\n    gpu: needs a CUDA GPU\naddopts = -ra\n")
             print(f"[{name}] library tests (from an empty folder, against the installed package) ...", flush=True)
             pytest_out = subprocess.run(
@@ -153,7 +165,7 @@ def check_env(name: str, python: str, pins: list[str], keep: bool) -> Result:
             summary = [ln for ln in pytest_out.stdout.splitlines() if re.search(r"\d+ (passed|failed|error)", ln)]
             res.tests = (summary[-1].strip("= ") if summary else "no summary") + ("" if pytest_out.returncode == 0 else " (FAIL)")
             ok &= pytest_out.returncode == 0
-            for nb in sorted((ROOT / "notebooks").glob("[0-9]*.ipynb")):
+            for nb in sorted((src / "notebooks").glob("[0-9]*.ipynb")):
                 workdir = Path(tmp) / f"run-{nb.stem}"
                 workdir.mkdir()
                 t = time.perf_counter()
@@ -193,12 +205,14 @@ def main() -> int:
     args = ap.parse_args()
     versions = python_versions()
     plans = {"oldest": (versions[0], minimum_pins()), "newest": (versions[-1], [])}
-    if subprocess.run(["git", "diff", "--quiet", "HEAD", "--", "ntk_lib", "pyproject.toml"], cwd=ROOT).returncode:
-        print("note: ntk_lib/ or pyproject.toml has uncommitted changes; the committed HEAD is what gets installed")
+    if subprocess.run(["git", "diff", "--quiet", "HEAD", "--", "ntk_lib", "pyproject.toml", "tests", "notebooks"], cwd=ROOT).returncode:
+        print("note: uncommitted changes in ntk_lib/, tests/ or notebooks/ are not tested; the committed HEAD is")
+    commit = head_commit()
+    print(f"package, tests and chapters from commit {commit[:12]}")
     results = []
     for name in args.env or ["oldest", "newest"]:
         pyver, pins = plans[name]
-        results.append(check_env(name, find_python(pyver), pins, args.keep))
+        results.append(check_env(name, find_python(pyver), pins, args.keep, commit))
     print()
     print(table(results))
     bad = [r.name for r in results if not r.ok]

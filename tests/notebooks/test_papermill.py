@@ -1,4 +1,8 @@
-"""papermill runs every chapter at smoke scale into _build/ (never over the committed notebook)."""
+"""papermill runs every chapter at smoke scale into _build/ (never over the committed notebook).
+
+Every figure a chapter displays is checked on the way (``NTK_CHECK_FIGURES``): each axis and
+colorbar must carry a label.
+"""
 
 import os
 
@@ -7,6 +11,13 @@ import pytest
 
 from .conftest import NOTEBOOKS, ROOT
 
+# Chapters committed before the check existed, with the figures it flags; listed so the check stays on
+# for every other chapter. An entry whose chapter passes fails the test: delete it once fixed.
+UNLABELED_KNOWN = {
+    "01_ntk_ode": "kernel heatmaps: right panel's y axis and the colorbar",
+    "02_spectral_bias": "Fourier-feature figure: the right panel's y axis",
+}
+
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_chapter_runs_at_smoke_scale(path):
@@ -14,6 +25,9 @@ def test_chapter_runs_at_smoke_scale(path):
     out_dir.mkdir(parents=True, exist_ok=True)
     out = out_dir / path.name
     os.environ.setdefault("NTK_PROGRESS", "0")
+    figures = out_dir / f"{path.stem}.unlabeled.txt"
+    figures.unlink(missing_ok=True)
+    os.environ["NTK_CHECK_FIGURES"] = str(figures)
     nb = pm.execute_notebook(
         str(path),
         str(out),
@@ -24,3 +38,9 @@ def test_chapter_runs_at_smoke_scale(path):
     )
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors
+    unlabeled = figures.read_text() if figures.exists() else ""
+    known = UNLABELED_KNOWN.get(path.stem)
+    if known and unlabeled:
+        pytest.xfail(f"unlabeled axes, known: {known}\n{unlabeled}")
+    assert not known, f"{path.stem} labels every axis now: remove it from UNLABELED_KNOWN"
+    assert not unlabeled, f"figures with unlabeled axes or colorbars (ntk_lib.plotting.unlabeled_axes):\n{unlabeled}"
