@@ -20,7 +20,15 @@ import sys
 if "google.colab" in sys.modules:
     import subprocess
 
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "ntk_lib @ git+https://github.com/ntk-course/ntk-course@main"], check=True)
+    NTK_LIB = "ntk_lib @ git+https://github.com/ntk-course/ntk-course@main"
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", NTK_LIB], capture_output=True, text=True)
+    if pip.returncode != 0:
+        print("\n".join(pip.stderr.strip().splitlines()[-5:]))
+        raise SystemExit(
+            f"Could not install the course library from {NTK_LIB.split(' @ ', 1)[1]}. If the course lives "
+            "elsewhere, put its repository URL in place of that one in this cell (authors: repository.url "
+            "in _config.yml, then make sync-url) and run the cell again."
+        )
 
 # %% [markdown]
 # # 3. The width axis: what moves, and at which scale
