@@ -20,7 +20,15 @@ import sys
 if "google.colab" in sys.modules:
     import subprocess
 
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "ntk_lib @ git+https://github.com/ntk-course/ntk-course@main"], check=True)
+    NTK_LIB = "ntk_lib @ git+https://github.com/ntk-course/ntk-course@main"
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", NTK_LIB], capture_output=True, text=True)
+    if pip.returncode != 0:
+        print("\n".join(pip.stderr.strip().splitlines()[-5:]))
+        raise SystemExit(
+            f"Could not install the course library from {NTK_LIB.split(' @ ', 1)[1]}. If the course lives "
+            "elsewhere, put its repository URL in place of that one in this cell (authors: repository.url "
+            "in _config.yml, then make sync-url) and run the cell again."
+        )
 
 # %% [markdown]
 # # 4. The depth axis: $\bar\Theta \to \frac14$, and what depth plus early stopping keep
@@ -653,6 +661,9 @@ glue("ch4_eta_lmin_s1", float(eta_spec["S^1, 64 equally spaced"][0, 0]))
 glue("ch4_eta_lmin_s1_3", float(eta_spec["S^1, 64 equally spaced"][1, 0]))
 glue("ch4_eta_lmin_s2", float(eta_spec[f"S^2, {cfg['n_eta']} uniform"][0, 0]))
 glue("ch4_eta_lmin_s127", float(eta_spec[f"S^127, {cfg['n_eta']} uniform"][0, 0]))
+glue("ch4_eta_s127_phrase", "negative as well: the failure is not confined to low-dimensional spheres"
+     if eta_spec[f"S^127, {cfg['n_eta']} uniform"][0, 0] < 0 else
+     "positive: on this sphere and point set the Gram matrix happens to be positive definite, which does not rescue the claim for every sphere")
 glue("ch4_eta_rank30", float(max(v[-1, 1] for v in eta_spec.values())), digits=2)
 glue("ch4_n_eta", cfg["n_eta"])
 
@@ -679,8 +690,8 @@ plt.show()
 # eigenvalue {glue:text}`ch4_eta_lmin_s1:.4f` ({glue:text}`ch4_eta_lmin_s1_3:.4f` for $\eta^{(3)}$), that of
 # {glue:text}`ch4_n_eta` uniform points on $S^2$ has {glue:text}`ch4_eta_lmin_s2:.3f`, and on $S^2$ the Legendre coefficients
 # of $\eta^{(2)}$, which Schoenberg's theorem requires to be nonnegative, reach {glue:text}`ch4_leg_neg:.4f`.
-# On $S^{127}$ the same number of points gives {glue:text}`ch4_eta_lmin_s127:.3f`: positive definiteness can
-# hold on some spheres, not on every $S^{n_0-1}$ as stated. With depth the negative eigenvalues shrink
+# On $S^{127}$ the same number of points gives {glue:text}`ch4_eta_lmin_s127:.4f`,
+# {glue:text}`ch4_eta_s127_phrase`. With depth the negative eigenvalues shrink
 # only because everything but one eigenvalue does: by $L = 30$, $|\lambda_2|/\lambda_1 \le$
 # {glue:text}`ch4_eta_rank30:.0e`, the limit $\beta\mathbf 1\mathbf 1^\top$ has rank one. So the $\eta$ family also
 # lacks the property §6.4 lists for Theorem 3, an invertible limit ($\bar\Theta$'s limit
