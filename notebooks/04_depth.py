@@ -469,7 +469,8 @@ for k, eps in enumerate(eps_c1):
     print(f"eps = {eps}: log-log slope of L_eps against T over {int(ok.sum())} pairs with T >= 3: {slope:.3f}; "
           f"L_eps * eps / T at the largest such T: {ratio:.3f}")
 glue("ch4_c1_const", c1_const)
-glue("ch4_c1_tmax", float(thr_c1[big & np.isfinite(L_eps[eps_c1[-1]])].max(initial=float("nan"))))
+c1_fit = big & np.isfinite(L_eps[eps_c1[-1]])
+glue("ch4_c1_tmax", float(thr_c1[c1_fit].max()) if c1_fit.any() else float("nan"))
 glue("ch4_c1_slope_lo", float(np.nanmin([r[1] for r in c1_rows])))
 glue("ch4_c1_slope_hi", float(np.nanmax([r[1] for r in c1_rows])))
 glue("ch4_c1_eps_small", eps_c1[-1])
