@@ -7,23 +7,38 @@ Kept apart from :mod:`ntk_lib.layers` (the architecture descriptions and their k
 from __future__ import annotations
 
 import math
-import numbers
 
 import torch
 from torch import nn
 
-from ._validate import check_int, check_positive
+from ._validate import check_count, check_positive
 
 PARAMETERIZATIONS = ("ntk", "standard", "mup")
 
 
 def check_size(value, name: str) -> int:
-    """A layer size: a positive integer (numpy integers accepted, bools refused)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be a positive integer, got {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
+    """A layer size: a positive integer (:func:`ntk_lib._validate.check_int`: NumPy integers and 0-d integer
+    tensors accepted, bools and fractions refused)."""
+    return check_count(value, name, minimum=1)
+
+
+def check_forward_input(x, in_features: int, dtype: torch.dtype, what: str) -> None:
+    """The cheap checks of a forward pass, before torch's matrix product fails with a message about
+    ``mat1``/``mat2``: ``x`` must be a floating ``[n, in_features]`` tensor of the parameters' dtype."""
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"x must be a torch.Tensor [n, {in_features}] for {what}, got {type(x).__name__}")
+    if x.ndim != 2 or x.shape[1] != in_features:
+        raise ValueError(
+            f"x must be [n, in_features={in_features}] for {what} (the in_features it was built for), "
+            f"got shape {tuple(x.shape)}"
+        )
+    if x.dtype != dtype:
+        if not x.is_floating_point():
+            raise TypeError(f"x must be a floating tensor of the parameters' dtype {dtype}, got {x.dtype} (x.to({dtype}))")
+        raise TypeError(
+            f"x has dtype {x.dtype} but {what} has {dtype} parameters: convert the input (x.to({dtype})) or the "
+            f"model (model.to({x.dtype}))"
+        )
 
 
 class ScaledLinear(nn.Module):
@@ -87,7 +102,10 @@ class FourierFeatures(nn.Module):
     r"""Random Fourier features :math:`\varphi(x) = [\sin(2\pi Bx), \cos(2\pi Bx)]` (Tancik et al.; the
     embedding of NTK-ECRN), with a fixed :math:`B \in \mathbb R^{m\times d}`, :math:`B_{ij}\sim\mathcal N(0,\sigma^2)`.
 
-    Maps ``[n, in_features]`` to ``[n, 2 * n_features]``. ``B`` is a buffer, not a parameter: it is
+    Maps ``[n, in_features]`` to ``[n, 2 * n_features]``. :math:`\varphi(x)^\top\varphi(x')/m` (``m`` =
+    ``n_features``) tends to the Gaussian kernel :math:`e^{-2\pi^2\sigma^2\lVert x-x'\rVert^2}` as
+    :math:`m\to\infty`; the per-coordinate kernel :math:`\varphi(x)^\top\varphi(x')/2m` that a following
+    linear layer sees (fan-in :math:`2m`) is half of it. ``B`` is a buffer, not a parameter: it is
     not trained and does not enter the NTK. It is drawn in float32 from ``seed`` (exactly representable
     in float64), so models of different dtypes share it. A larger ``sigma`` puts higher frequencies into
     the features, which flattens the NTK's spectrum of the network stacked on top. Its kernel is
@@ -107,7 +125,7 @@ class FourierFeatures(nn.Module):
         in_features = check_size(in_features, "in_features")
         n_features = check_size(n_features, "n_features")
         self.sigma = check_positive(sigma, "sigma")
-        seed = int(torch.randint(0, 2**62, ())) if seed is None else check_int(seed, "seed", minimum=0)
+        seed = int(torch.randint(0, 2**62, ())) if seed is None else check_count(seed, "seed", minimum=0)
         self.register_buffer("B", draw_fourier_matrix(n_features, in_features, self.sigma, seed).to(dtype))
 
     @property
@@ -116,8 +134,7 @@ class FourierFeatures(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """:math:`\\varphi(x)` for ``x`` ``[n, in_features]``: ``[n, 2 * n_features]``."""
-        if x.ndim != 2 or x.shape[1] != self.B.shape[1]:
-            raise ValueError(f"x must be [n, {self.B.shape[1]}], got shape {tuple(x.shape)}")
+        check_forward_input(x, self.B.shape[1], self.B.dtype, "FourierFeatures")
         return fourier_embedding(x, self.B)
 
 
@@ -178,11 +195,16 @@ class Network(nn.Module):
         #: (the width for a ``"mup"`` readout, else 1)
         self.lr_multiplier = lr_multiplier
 
+    @property
+    def dtype(self) -> torch.dtype:
+        """The dtype of the first parameter or buffer (what the input must have)."""
+        for t in self.parameters():
+            return t.dtype
+        for t in self.buffers():
+            return t.dtype
+        return torch.get_default_dtype()
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.ndim != 2 or x.shape[1] != self.in_features:
-            raise ValueError(
-                f"x must be [n, in_features={self.in_features}] (the in_features the network was built for), "
-                f"got shape {tuple(x.shape)}"
-            )
+        check_forward_input(x, self.in_features, self.dtype, "the network")
         out = self.layers(x)
         return out.squeeze(-1) if out.shape[-1] == 1 else out

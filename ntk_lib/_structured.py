@@ -97,6 +97,17 @@ def linear_forms(model: torch.nn.Module) -> list[LinearForm]:
     return forms
 
 
+_METADATA_ATTRS = frozenset({"shape", "dtype", "device", "ndim", "requires_grad", "is_leaf", "layout", "is_cuda"})
+_METADATA_METHODS = frozenset({"size", "dim", "is_floating_point", "is_complex", "numel", "get_device"})
+
+
+def _is_metadata(func) -> bool:
+    """Whether ``func`` only reads a tensor's metadata (a property getter such as ``.shape``, or ``size()``)."""
+    if getattr(func, "__name__", None) == "__get__":
+        return getattr(getattr(func, "__self__", None), "__name__", None) in _METADATA_ATTRS
+    return getattr(func, "__name__", None) in _METADATA_METHODS
+
+
 class _UseWatch(TorchFunctionMode):
     """Flags forms whose parameters enter an operation outside their module's own forward."""
 
@@ -108,6 +119,8 @@ class _UseWatch(TorchFunctionMode):
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
+        if _is_metadata(func):  # reading a parameter's shape or dtype (an input check) is not a use
+            return func(*args, **kwargs)
         for leaf in tree_leaves((args, kwargs)):
             if isinstance(leaf, torch.Tensor):
                 owner = self.owner_of.get(id(leaf))

@@ -20,6 +20,8 @@ of surfacing later as a NaN, a zero, or a shape error deep inside a kernel recur
 * **Kernel matrices** (:func:`as_kernel`): square, symmetric and positive semi-definite up to the
   rounding of the dtype the caller passed (a float32 kernel gets float32 tolerances, see
   :func:`symmetry_rtol` and :func:`psd_tolerance`).
+* **Null modes** (:func:`null_rtol`): an eigenvalue counts as zero only within round-off of zero,
+  :math:`|\\lambda| \\le n\\,\\epsilon\\,\\lambda_{max}`, in the dynamics and the spectral helpers alike.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ __all__ = [
     "as_times",
     "check_depth",
     "check_int",
+    "check_count",
+    "check_bool",
     "check_real",
     "check_nonnegative",
     "check_positive",
@@ -44,6 +48,7 @@ __all__ = [
     "float64_device",
     "compute_dtype",
     "psd_tolerance",
+    "null_rtol",
     "symmetry_rtol",
     "row_norms",
     "to_float64",
@@ -81,6 +86,26 @@ def check_int(value, name: str, *, minimum: int | None = None) -> int:
     if minimum is not None and out < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {out}")
     return out
+
+
+def check_count(value, name: str, *, minimum: int = 1) -> int:
+    """:func:`check_int` with ``minimum`` 0 or 1, whose errors say "a non-negative integer" or "a positive
+    integer" (sizes and seeds): ``TypeError`` for a non-integer, ``ValueError`` below the minimum."""
+    want = "a positive integer" if minimum == 1 else "a non-negative integer" if minimum == 0 else f"an integer >= {minimum}"
+    try:
+        return check_int(value, name, minimum=minimum)
+    except TypeError:
+        raise TypeError(f"{name} must be {want}, got {value!r}") from None
+    except ValueError:
+        raise ValueError(f"{name} must be {want}, got {value!r}") from None
+
+
+def check_bool(value, name: str) -> bool:
+    """A flag: ``True``/``False`` (Python or NumPy ``bool``); anything else (``"yes"``, ``1``, ``None``) is a
+    ``TypeError`` rather than a truthiness guess."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise TypeError(f"{name} must be True or False, got {value!r}")
 
 
 def check_depth(depth, name: str = "depth") -> int:
@@ -187,6 +212,7 @@ def as_tensor(
         device = torch.device(device)
         if dtype == torch.float64 or (dtype is None and not t.is_floating_point()):
             device = float64_device(device)
+    source = t
     if dtype == torch.float64 or (dtype is None and not t.is_floating_point()):
         t = to_float64(t)
     elif dtype is not None:
@@ -201,6 +227,12 @@ def as_tensor(
     if not allow_empty and t.numel() == 0:
         raise ValueError(f"{name} is empty (shape {tuple(t.shape)})")
     if finite and not bool(torch.isfinite(t).all()):
+        if t.dtype != source.dtype and t.is_floating_point() and bool(torch.isfinite(source).all()):
+            top = float(source.detach().abs().max())
+            raise ValueError(
+                f"{name} overflows {t.dtype}: its largest magnitude {top:.3g} exceeds {torch.finfo(t.dtype).max:.3g}, "
+                f"the largest {t.dtype} (rescale {name}, or use a model of a wider dtype)"
+            )
         raise ValueError(f"{name} contains NaN or infinite values")
     return t
 
@@ -248,6 +280,17 @@ def psd_tolerance(dtype: torch.dtype, n: int) -> float:
     float64 kernel assembled from float32 parts or by Monte Carlo carries that much noise)."""
     eps = torch.finfo(dtype).eps if dtype.is_floating_point else torch.finfo(torch.float64).eps
     return max(1e-8, max(n, 64) * eps)
+
+
+def null_rtol(dtype: torch.dtype, n: int) -> float:
+    """Relative size :math:`|\\lambda|/\\lambda_{max}` at or below which an eigenvalue of an ``n x n`` kernel of
+    ``dtype`` counts as an exact zero (a null mode): :math:`n\\,\\epsilon`, the round-off of an
+    eigendecomposition. The one rule of :mod:`ntk_lib.dynamics` and :mod:`ntk_lib.spectral`: an eigenvalue
+    above it is a real mode, however small (:math:`10^{-9}\\lambda_{max}` is learned at
+    :math:`t\\sim10^9/\\lambda_{max}`). Not to be confused with :func:`psd_tolerance`, the larger margin
+    below 0 that negative round-off may reach before a kernel is refused as not PSD."""
+    eps = torch.finfo(dtype).eps if dtype.is_floating_point else torch.finfo(torch.float64).eps
+    return n * eps
 
 
 def check_square_symmetric(k: torch.Tensor, name: str, *, rtol: float | None = None, dtype=None) -> None:

@@ -42,6 +42,7 @@ import torch
 
 from ._validate import (
     as_tensor,
+    check_bool,
     check_depth,
     check_int,
     check_nonnegative,
@@ -501,7 +502,7 @@ def relu_ntk(
     Returns:
         ``[n1, n2]`` tensor on ``x1``'s device.
     """
-    want = "normalized" if normalized else "ntk"
+    want = "normalized" if check_bool(normalized, "normalized") else "ntk"
     return _relu_kernel(
         x1,
         x2,
@@ -612,7 +613,7 @@ def nngp_ntk(
     r"""NNGP :math:`\Sigma^{(L)}` and NTK :math:`\Theta^{(L)}` for any elementwise activation.
 
     The plain Jacot recursion (module docstring) with the activation's Gaussian dual
-    (:mod:`ntk_lib.activations`): closed forms for ``"relu"`` and ``"erf"``, Gauss–Hermite
+    (:mod:`ntk_lib.activations`): closed forms for ``"relu"`` and ``"erf"``, adaptive
     quadrature for ``"tanh"`` or any callable. Raw (not normalized) domain, float64: use
     :func:`relu_ntk` for deep ReLU networks. Returns ``(nngp, ntk)``, each ``[n1, n2]``.
     """
@@ -634,6 +635,10 @@ def nngp_ntk(
     sigma = w * (x1 @ x2.T) / n0 + b
     q1 = w * (x1 * x1).sum(1) / n0 + b
     q2 = q1 if sym else w * (x2 * x2).sum(1) / n0 + b
+    if sym:
+        # x1 @ x1.T and the row sums may round differently: a diagonal correlation of 1 - 2^-52 costs
+        # ReLU's derivative map sqrt(2^-52) ~ 1e-8 relative, so the diagonal is the exact variance
+        sigma.diagonal().copy_(q1)
     theta = sigma.clone()
     for _ in range(1, depth):
         v, vdot = act.dual(q1[:, None], q2[None, :], sigma)
@@ -642,6 +647,8 @@ def nngp_ntk(
         sigma = w * v + b
         theta = w * vdot * theta + sigma
         q1, q2 = w * d1 + b, w * d2 + b
+        if sym:
+            sigma.diagonal().copy_(q1)
     if not (torch.isfinite(sigma).all() and torch.isfinite(theta).all()):
         raise ValueError("the kernel overflowed or became undefined; reduce depth or weight_var")
     if float(torch.minimum(q1.min(), q2.min())) < info.tiny:

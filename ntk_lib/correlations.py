@@ -22,6 +22,8 @@ __all__ = [
     "depth_scale",
     "THETA_BAR_LOG_COEFFICIENT",
     "theta_bar_deviation",
+    "theta_bar_deviations",
+    "eta_circle_eigenvalues",
     "depth_offset",
     "sigmoid_squared_taylor",
 ]
@@ -111,6 +113,19 @@ def _sin_minus_t_cos_scalar(theta: float, u: float) -> float:
     return math.sqrt(u * (2 - u)) - theta * (1 - u)
 
 
+def _depth_list(depths, name: str = "depths") -> list[int]:
+    """A non-empty list of depths >= 1; a single integer (Python, NumPy or 0-d tensor) is one depth."""
+    if isinstance(depths, (str, bytes)) or (torch.is_tensor(depths) and depths.ndim == 0):
+        return [check_depth(depths, name)]
+    try:
+        items = list(depths)
+    except TypeError:  # not iterable: it must be one integer depth
+        return [check_depth(depths, name)]
+    if not items:
+        raise ValueError(f"{name} must not be empty")
+    return [check_depth(d, name) for d in items]
+
+
 def theta_bar_deviation(rho1: float, depths) -> tuple[list[float], list[float]]:
     r"""The correlation error :math:`e_L = 1-\rho^{(L)}` and the scaled deviation
     :math:`D_L = L\,(\bar\Theta^{(L)} - \frac14)` at the requested depths, free of cancellation.
@@ -132,8 +147,9 @@ def theta_bar_deviation(rho1: float, depths) -> tuple[list[float], list[float]]:
     ----------
     rho1 : float
         Input correlation :math:`x^\top x'` in :math:`[-1, 1)`.
-    depths : list of int
-        Depths :math:`L \ge 1` at which to report :math:`e_L` and :math:`D_L`.
+    depths : int or list of int
+        Depths :math:`L \ge 1` at which to report :math:`e_L` and :math:`D_L` (a single integer is
+        one depth).
 
     Returns
     -------
@@ -143,9 +159,7 @@ def theta_bar_deviation(rho1: float, depths) -> tuple[list[float], list[float]]:
     rho1 = check_real(rho1, "rho1")
     if not (-1.0 <= rho1 < 1.0):
         raise ValueError(f"rho1 must lie in [-1, 1), got {rho1}")
-    wanted = [check_depth(d, "depths") for d in depths]
-    if not wanted:
-        raise ValueError("depths must not be empty")
+    wanted = _depth_list(depths)
     targets = set(wanted)
     u, dev, found = 1.0 - float(rho1), float(rho1) - 0.25, {}
     if 1 in targets:
@@ -159,6 +173,37 @@ def theta_bar_deviation(rho1: float, depths) -> tuple[list[float], list[float]]:
         if layer + 1 in targets:
             found[layer + 1] = (u, dev)
     return [found[d][0] for d in wanted], [found[d][1] for d in wanted]
+
+
+def theta_bar_deviations(rho1, depths) -> tuple[torch.Tensor, torch.Tensor]:
+    r""":func:`theta_bar_deviation` for every entry of an array of input correlations, e.g. a Gram
+    matrix :math:`XX^\top` of points on the sphere or the vector :math:`Xx` of Theorem 3.
+
+    Entries equal to 1 (the diagonal) give :math:`e_L = 0` and :math:`D_L = \frac34 L` exactly
+    (:math:`\bar\Theta^{(L)}(x,x) = 1`); each distinct value is run once through the scalar
+    recurrence, so the cost is about one second per :math:`10^6` layers per distinct value.
+
+    Returns
+    -------
+    (torch.Tensor, torch.Tensor)
+        :math:`e_L` and :math:`D_L = L(\bar\Theta^{(L)}-\frac14)`, float64, shape
+        ``[len(depths), *rho1.shape]``; :math:`\bar\Theta^{(L)} = \frac14 + D_L/L` entry by entry.
+    """
+    r = to_float64(_check_unit_interval(rho1, "rho1"))
+    wanted = _depth_list(depths)
+    values, inverse = torch.unique(r.reshape(-1).cpu(), return_inverse=True)
+    e_out = torch.empty((len(wanted), len(values)), dtype=torch.float64)
+    d_out = torch.empty_like(e_out)
+    for k, v in enumerate(values.tolist()):
+        if v == 1.0:
+            e_out[:, k] = 0.0
+            d_out[:, k] = torch.tensor([0.75 * L for L in wanted], dtype=torch.float64)
+        else:
+            e_k, d_k = theta_bar_deviation(v, wanted)
+            e_out[:, k] = torch.tensor(e_k, dtype=torch.float64)
+            d_out[:, k] = torch.tensor(d_k, dtype=torch.float64)
+    shape = (len(wanted), *r.shape)
+    return e_out[:, inverse].reshape(shape).to(r.device), d_out[:, inverse].reshape(shape).to(r.device)
 
 
 def depth_offset(errors, depths) -> torch.Tensor:
@@ -189,3 +234,54 @@ def sigmoid_squared_taylor(order: int) -> list:
         acc = Fraction(int(k == 0)) - sum((den[j] * sig[k - j] for j in range(1, k + 1)), Fraction(0))
         sig[k] = acc / den[0]
     return [sum((sig[j] * sig[k - j] for j in range(k + 1)), Fraction(0)) for k in range(order + 1)]
+
+
+def eta_circle_eigenvalues(n_points: int, depths, *, digits: int | None = None) -> torch.Tensor:
+    r"""Eigenvalues of the Gram matrix :math:`\eta^{(L)}(XX^\top)` of Prop. 8 for ``n_points``
+    equally spaced points :math:`x_j = (\cos\frac{2\pi j}N, \sin\frac{2\pi j}N)` on :math:`S^1`,
+    free of round-off.
+
+    The Gram matrix is circulant, :math:`G_{jk} = \eta^{(L)}(\cos\frac{2\pi(j-k)}N)`, so its eigenvalues
+    are the discrete cosine coefficients of its first row,
+
+    .. math:: \lambda_m = \sum_{j=0}^{N-1}\eta^{(L)}\big(\cos\tfrac{2\pi j}N\big)\cos\tfrac{2\pi mj}N,
+       \qquad m = 0, \dots, \lfloor N/2\rfloor,
+
+    with eigenvectors :math:`\cos`, :math:`\sin(2\pi mj/N)` (multiplicity 2 for :math:`0 < m < N/2`).
+    As :math:`L` grows, :math:`\eta^{(L)}` is within :math:`\sim 0.28^L` of the constant :math:`\beta`,
+    and a float64 Gram matrix resolves nothing below :math:`10^{-16}\lambda_0`. Here the values
+    :math:`\eta^{(L)}` are iterated in ``digits``-digit arithmetic (mpmath; default
+    :math:`30 + \lceil 0.6 L_{\max}\rceil`, enough for the :math:`0.28^L` spread), their deviations
+    from the value at :math:`x_{N/2}` are rounded to float64 (full relative precision), and the
+    :math:`m \ge 1` sums taken over the deviations (a constant row adds only to :math:`\lambda_0`).
+
+    Returns
+    -------
+    torch.Tensor
+        float64, shape ``[len(depths), N // 2 + 1]``: column ``m`` is :math:`\lambda_m` at each depth.
+    """
+    import mpmath
+
+    n = check_int(n_points, "n_points", minimum=3)
+    wanted = _depth_list(depths)
+    deepest = max(wanted)
+    dps = 30 + math.ceil(0.6 * deepest) if digits is None else check_int(digits, "digits", minimum=20)
+    half = n // 2
+    weights = torch.tensor([1.0 if j in (0, n - j) else 2.0 for j in range(half + 1)], dtype=torch.float64)
+    j = torch.arange(half + 1, dtype=torch.float64)
+    cosines = torch.cos(2 * math.pi * torch.outer(j, j) / n)  # [m, j]
+    out = torch.empty((len(wanted), half + 1), dtype=torch.float64)
+    targets = {L: i for i, L in enumerate(wanted)}
+    with mpmath.workdps(dps):
+        vals = [mpmath.cos(2 * mpmath.pi * k / n) for k in range(half + 1)]  # eta^(1) = x^T x'
+        for layer in range(1, deepest + 1):
+            if layer > 1:
+                vals = [1 / (1 + mpmath.exp(-v)) ** 2 for v in vals]
+            if layer in targets:
+                ref = vals[half]
+                dev = torch.tensor([float(v - ref) for v in vals], dtype=torch.float64)
+                lam = cosines @ (weights * dev)
+                lam[0] = float(n * ref + mpmath.fsum(w * (v - ref) for w, v in zip(weights.tolist(), vals)))
+                for i in [i for L, i in targets.items() if L == layer]:
+                    out[i] = lam
+    return out

@@ -12,13 +12,12 @@ from :func:`ntk_lib.stability.stable_lr` (``loss="cross_entropy"``) it is stable
 from __future__ import annotations
 
 import math
-import numbers
 from typing import NamedTuple
 
 import numpy as np
 import torch
 
-from ._validate import as_tensor, check_model_input, check_positive
+from ._validate import as_labels, as_tensor, check_int, check_model_input, check_positive
 from .training import gradient_step
 
 __all__ = ["CrossEntropyRun", "train_gd_cross_entropy"]
@@ -39,34 +38,48 @@ def train_gd_cross_entropy(model: torch.nn.Module, x, labels, *, lr: float, step
 
     ``eval_loss`` is recorded at every step (one extra forward pass per step for models with dropout or
     stochastic depth), so that a loss curve can be checked without the noise of the drawn masks.
+
+    Every argument is checked before the first step, as in :func:`ntk_lib.training.train_gd`: ``steps``
+    is an integer (NumPy integers accepted), ``labels`` are class indices in ``[0, k)`` of any integer
+    dtype (tensor, array or list; :func:`ntk_lib._validate.as_labels`), and ``x_test`` must have the
+    shape of ``x``'s rows and be accepted by the model (one eval-mode forward pass of one row), so that
+    a bad ``x_test`` fails before training changes the parameters.
     """
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     lr = check_positive(lr, "lr")
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
-        raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
+    steps = check_int(steps, "steps", minimum=0)
     params = [p for p in model.parameters() if p.requires_grad]
     if not params:
         raise ValueError("model has no trainable parameters")
     dev, dt = params[0].device, params[0].dtype
     x = as_tensor(x, "x", dtype=dt, device=dev)
-    if not isinstance(labels, torch.Tensor) or labels.dtype not in (torch.int64, torch.int32):
-        raise TypeError("labels must be an integer torch.Tensor of class indices")
-    labels = labels.to(dev, torch.long)
-    if labels.ndim != 1 or labels.shape[0] != x.shape[0]:
-        raise ValueError(f"labels must be [n] with n = {x.shape[0]}, got shape {tuple(labels.shape)}")
-    xt = None if x_test is None else as_tensor(x_test, "x_test", ndim=x.ndim, dtype=dt, device=dev)
+    if x.ndim < 2:
+        raise ValueError(f"x must be a batch [n, *in_shape], got shape {tuple(x.shape)}")
+    xt = None
+    if x_test is not None:
+        xt = as_tensor(x_test, "x_test", dtype=dt, device=dev)
+        if xt.shape[1:] != x.shape[1:]:
+            raise ValueError(f"x_test must have the shape of x's rows, {tuple(x.shape[1:])}, got {tuple(xt.shape)}")
     check_model_input(model, x, "x")
+    if xt is not None:
+        check_model_input(model, xt, "x_test")
     with torch.no_grad():
         out = model(x)
     if out.ndim != 2 or out.shape[1] < 2:
         raise ValueError(f"model must output [n, k] logits with k >= 2, got shape {tuple(out.shape)}")
-    if int(labels.min()) < 0 or int(labels.max()) >= out.shape[1]:
-        raise ValueError(f"labels must lie in [0, {out.shape[1] - 1}]")
+    labels = as_labels(labels, "labels", x.shape[0], out.shape[1], dev)
     stochastic = any(
         isinstance(m, torch.nn.modules.dropout._DropoutNd) or getattr(m, "is_stochastic", False) for m in model.modules()
     )
     was = model.training
+    try:
+        return _train(model, x, labels, xt, lr, steps, params, stochastic, was)
+    finally:
+        model.train(was)  # also when training fails: the model keeps the mode it came in
+
+
+def _train(model, x, labels, xt, lr, steps, params, stochastic, was) -> CrossEntropyRun:
     losses, eval_losses, diverged = [], [], False
     for k in range(steps + 1):
         model.train(was)

@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 import torch
 
-from ._validate import as_tensor, check_int, check_positive, check_real, row_norms, unit_rows
+from ._validate import as_tensor, check_bool, check_int, check_positive, check_real, row_norms, unit_rows
 
 __all__ = [
     "sphere",
@@ -68,7 +68,7 @@ def circle(
     """Angles in :math:`[0, 2\\pi)`, sorted (uniform random, or an even grid) and their points."""
     n = _check_n(n)
     dtype = _check_dtype(dtype)
-    if random:
+    if check_bool(random, "random"):
         g = _generator(seed)
         angles = torch.sort(torch.rand(n, generator=g, dtype=torch.float64) * 2 * math.pi).values
     else:
@@ -94,7 +94,7 @@ def unit_interval(n: int, *, random: bool = False, seed: int = 0, dtype: torch.d
     n = _check_n(n)
     dtype = _check_dtype(dtype)
     g = _generator(seed)  # checked even when unused: a bad seed is a caller's mistake either way
-    if random:
+    if check_bool(random, "random"):
         x = torch.sort(torch.rand(n, generator=g, dtype=torch.float64)).values
     else:
         x = torch.arange(n, dtype=torch.float64) / n
@@ -123,7 +123,9 @@ def sum_of_sines(x, freqs, amps=None, phases=None) -> torch.Tensor:
 
 def load_digits_sphere(*, dtype: torch.dtype = torch.float64) -> tuple[torch.Tensor, torch.Tensor]:
     """scikit-learn's shipped 8x8 digits (1,797 images, 64 pixels), rows projected to :math:`S^{63}`;
-    returns ``(x, labels)``. Needs no network: the data ship with scikit-learn."""
+    returns ``(x, labels)``. Needs no network: the data ship with scikit-learn. ``dtype`` must be a
+    floating dtype (as for :func:`sphere`): unit vectors in an integer dtype would be zeros."""
+    dtype = _check_dtype(dtype)
     from sklearn.datasets import load_digits
 
     d = load_digits()
@@ -166,6 +168,7 @@ def _cache_root(cache_dir):
 
 def _fetch(url: str, path, *, what: str, download: bool, hint: str):
     """Download ``url`` to ``path`` once (via a ``.part`` file); a clear ``RuntimeError`` when it cannot."""
+    download = check_bool(download, "download")
     import urllib.error
     import urllib.request
 

@@ -84,7 +84,10 @@ def memory_budget_bytes(device: torch.device | str | None = None, fraction: floa
     fraction = check_positive(fraction, "fraction")
     if fraction > 1:
         raise ValueError(f"fraction must lie in (0, 1], got {fraction}")
-    dev = torch.device(device) if device is not None else torch.device("cpu")
+    try:
+        dev = torch.device(device) if device is not None else torch.device("cpu")
+    except (RuntimeError, TypeError) as err:
+        raise ValueError(f"device must be a torch.device or a device string such as 'cpu' or 'cuda:0', got {device!r}") from err
     if dev.type == "cuda":
         free, _ = torch.cuda.mem_get_info(dev)
         return int(free * fraction)

@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 import torch
 
-from ._validate import as_kernel, as_tensor, as_times, check_int, check_positive, psd_tolerance
+from ._validate import as_kernel, as_tensor, as_times, check_int, check_positive, null_rtol, psd_tolerance
 from .spectral import _flow_factors
 
 __all__ = ["Flow", "gradient_flow", "gradient_descent", "kernel_regression", "null_tolerance", "projection_operator"]
@@ -42,15 +42,15 @@ class Flow(NamedTuple):
 
 def null_tolerance(eigenvalues: torch.Tensor, n: int, dtype: torch.dtype | None = None) -> float:
     r"""Eigenvalues with :math:`|\lambda| \le n\,\epsilon\,\lambda_{max}` count as zero, :math:`\epsilon`
-    the machine precision of ``dtype`` (the dtype the kernel came in; default that of ``eigenvalues``)."""
+    the machine precision of ``dtype`` (the dtype the kernel came in; default that of ``eigenvalues``):
+    :func:`ntk_lib._validate.null_rtol`, the rule the spectral helpers share."""
     lam = as_tensor(eigenvalues, "eigenvalues", ndim=1)
     n = check_int(n, "n", minimum=1)
     dtype = lam.dtype if dtype is None else dtype
     if not isinstance(dtype, torch.dtype):
         raise TypeError(f"dtype must be a torch.dtype, got {dtype!r}")
-    eps = torch.finfo(dtype if dtype.is_floating_point else torch.float64).eps
     lam_max = float(lam.abs().max()) if lam.numel() else 0.0
-    return n * eps * lam_max
+    return null_rtol(dtype, n) * lam_max
 
 
 def _check_targets(y, name: str, n: int, device) -> torch.Tensor:

@@ -24,13 +24,13 @@ r"""Empirical NTK of a finite network.
 
 from __future__ import annotations
 
-import numbers
+import copy
 
 import torch
 from torch.func import functional_call, jacrev, jvp, vjp, vmap
 
 from . import _structured
-from ._validate import as_tensor, check_model_input
+from ._validate import as_tensor, check_int, check_model_input
 
 __all__ = ["empirical_ntk", "METHODS", "MODES"]
 
@@ -40,10 +40,27 @@ MODES = ("full", "trace", "diagonal")
 _SYM_PIECES = 8  # a symmetric block is contracted as 8 row pieces, upper ones only (~56% of the flops)
 
 
+_LOW_PRECISION = (torch.float16, torch.bfloat16)
+
+
 def _model_device_dtype(model: torch.nn.Module):
     for p in model.parameters():
         return p.device, p.dtype
     raise ValueError("model has no parameters: its NTK is identically zero")
+
+
+def _widened(model: torch.nn.Module) -> torch.nn.Module:
+    """``model``, or a copy of it whose float16/bfloat16 parameters and buffers are float32 (exactly the same
+    numbers): the NTK sums squared gradients over every parameter, which overflows float16's range (6.5e4)
+    long before the network's outputs do."""
+    tensors = list(model.parameters()) + list(model.buffers())
+    if not any(t.dtype in _LOW_PRECISION for t in tensors):
+        return model
+    wide = copy.deepcopy(model)
+    for t in list(wide.parameters()) + list(wide.buffers()):
+        if t.dtype in _LOW_PRECISION:
+            t.data = t.data.to(torch.float32)
+    return wide
 
 
 def _randomness(m: torch.nn.Module, name: str) -> str | None:
@@ -216,10 +233,7 @@ class _Net:
 
 
 def _check_batch_size(batch_size):
-    if batch_size is not None and (
-        isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1
-    ):
-        raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
+    return None if batch_size is None else check_int(batch_size, "batch_size", minimum=1)
 
 
 def empirical_ntk(
@@ -248,6 +262,11 @@ def empirical_ntk(
             keeps each recognised layer's inputs and output gradients for all samples
             (``n`` × (fan-in + ``k`` × fan-out) numbers per layer and use).
         method: ``"structured"``, ``"jacobian"``, ``"ntk_vp"`` (module docstring) or ``"auto"``.
+            ``"ntk_vp"`` runs forward-mode AD (``torch.func.jvp``) through the model, so it inherits
+            torch.func's limits: models with in-place operations on views, data-dependent control flow,
+            fused attention kernels (``scaled_dot_product_attention`` on some backends) or custom
+            autograd functions without a forward-mode rule fail there; such a failure is reported as a
+            ``ValueError`` pointing to ``"jacobian"`` (reverse mode only), which covers them.
             *Recognised linear layers* are ``torch.nn.Linear`` and ntk_lib's NTK-parameterized
             linear layers (those of ``models.MLP``, ``models.NTKECRN`` and ``layers.Dense`` builds),
             with their own forward and their own, untied parameters. ``"structured"`` uses the per-layer form for the trainable parameters
@@ -266,7 +285,11 @@ def empirical_ntk(
     Returns:
         ``"full"``: ``[n1, n2, k, k]`` (entry ``[i, j, a, b]`` pairs output ``a`` at ``x1[i]`` with
         output ``b`` at ``x2[j]``); ``"diagonal"``: ``[n1, n2, k]``; ``"trace"``: ``[n1, n2]``. With one
-        output all three modes return the same ``[n1, n2]`` kernel. On the model's device and dtype.
+        output all three modes return the same ``[n1, n2]`` kernel. On the model's device, in the model's
+        dtype, except for float16/bfloat16 models: their kernel is computed on a float32 copy of the model
+        (the same parameter values) and returned in **float32**, since a sum of squared gradients over all
+        parameters overflows half precision (max 6.5e4) long before the outputs do; inputs are then
+        cast to float32 too.
     """
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -274,7 +297,9 @@ def empirical_ntk(
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     if not isinstance(mode, str) or mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-    _check_batch_size(batch_size)
+    batch_size = _check_batch_size(batch_size)
+    _model_device_dtype(model)  # a model without parameters has no NTK
+    model = _widened(model)
     device, dtype = _model_device_dtype(model)
     x1 = as_tensor(x1, "x1", dtype=dtype, device=device).detach()
     if x1.ndim < 2:
@@ -336,7 +361,14 @@ def empirical_ntk(
             return xs[side][a0:a1]
 
         def pair(f1, f2, same):
-            return net.ntk_vp(f1, f2, k_out, mode)
+            try:
+                return net.ntk_vp(f1, f2, k_out, mode)
+            except (RuntimeError, NotImplementedError) as err:
+                raise ValueError(
+                    "method='ntk_vp' cannot differentiate this model in forward mode (torch.func.jvp: in-place "
+                    "operations on views, fused attention or custom autograd functions are not supported there); "
+                    f"use method='jacobian' or method='structured'. torch said: {err}"
+                ) from err
 
     out = None
     for i, (a0, a1) in enumerate(blocks1):

@@ -15,11 +15,12 @@ much more than the rest): per-neuron changes can vanish with width while the lay
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import torch
 
-from ._validate import as_tensor, row_norms, same_shape
+from ._validate import as_tensor, check_bool, row_norms, same_shape
 
 __all__ = ["layer_drift", "neuron_drift", "DriftStats", "drift_stats", "gram", "gram_change"]
 
@@ -72,10 +73,32 @@ def drift_stats(h0, ht) -> DriftStats:
 
 def gram(h, *, normalized: bool = False) -> torch.Tensor:
     r"""Feature Gram matrix :math:`G(x, x') = \langle h(x), h(x')\rangle` (``[m, m]``), or :math:`G/n`
-    (``normalized=True``), the convention in which :math:`G_0 \to \Sigma^{(L-1)}` as the width :math:`n\to\infty`."""
+    (``normalized=True``), the convention in which :math:`G_0 \to \Sigma^{(L-1)}` as the width :math:`n\to\infty`.
+
+    ``h`` is divided by its largest magnitude :math:`s` before the products are formed and the result
+    multiplied back by :math:`s^2` (float64), so any finite features whose Gram entries are representable
+    give them (``1e150``-sized features with ``normalized=True`` included); features whose Gram matrix
+    overflows float64, or whose non-zero rows would get a zero (underflowed) diagonal, raise a
+    ``ValueError`` instead of returning inf, NaN or 0."""
     h = as_tensor(h, "h", ndim=2, dtype=torch.float64)
-    g = h @ h.T
-    return g / h.shape[1] if normalized else g
+    normalized = check_bool(normalized, "normalized")
+    top = float(h.abs().max())
+    if top == 0:
+        return torch.zeros(h.shape[0], h.shape[0], dtype=h.dtype, device=h.device)
+    s = math.ldexp(1.0, math.frexp(top)[1] - 1)  # a power of two: the scaling is exact (same digits as h @ h.T)
+    hs = h / s
+    g = hs @ hs.T
+    if normalized:
+        g = g / h.shape[1]
+    g = g * s * s  # two factors: s^2 alone may overflow where the entries do not
+    if not bool(torch.isfinite(g).all()):
+        raise ValueError(
+            f"h is too large: its Gram matrix overflows float64 (|h| up to {s:.3g}); rescale h (the relative "
+            "Gram change, gram_change, is scale-free)"
+        )
+    if bool(((g.diagonal() == 0) & (hs.abs().amax(dim=1) > 0)).any()):
+        raise ValueError(f"h is too small: the squared norm of a non-zero row underflows float64 (|h| up to {s:.3g}); rescale h")
+    return g
 
 
 def gram_change(h0, ht) -> float:

@@ -12,6 +12,7 @@ book quotes carries the same kind of interval.
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -127,7 +128,10 @@ class Interval(NamedTuple):
 
 
 def mean_interval(values, *, level: float = 0.95) -> Interval:
-    r"""Mean of ``values`` (one per seed) and its interval :math:`\bar v \pm t_{n-1}\, s/\sqrt n`."""
+    r"""Mean of ``values`` (one per seed) and its interval :math:`\bar v \pm t_{n-1}\, s/\sqrt n`.
+
+    Computed in units of :math:`\max|v|` (no overflow of the sum or the squares for values up to the
+    largest float); an interval whose ends do not fit in float64 raises a ``ValueError``."""
     from scipy.stats import t as student_t
 
     v = _as_array(values, "values")
@@ -136,9 +140,22 @@ def mean_interval(values, *, level: float = 0.95) -> Interval:
     if not np.all(np.isfinite(v)):
         raise ValueError("values must be finite")
     level = _check_level(level)
-    m, sd = float(v.mean()), float(v.std(ddof=1))
-    half = float(student_t.ppf((1 + level) / 2, v.size - 1)) * sd / np.sqrt(v.size)
-    return Interval(m, m - half, m + half, sd, int(v.size))
+    # in units of the largest magnitude: the sum and the squares of values near 1e308 stay in range
+    top = float(np.abs(v).max())
+    if top == 0:
+        return Interval(0.0, 0.0, 0.0, 0.0, int(v.size))
+    scale = math.ldexp(1.0, math.frexp(top)[1] - 1)  # a power of two: the scaling itself is exact
+    u = v / scale
+    mu, su = float(u.mean()), float(u.std(ddof=1))
+    hu = float(student_t.ppf((1 + level) / 2, v.size - 1)) * su / np.sqrt(v.size)
+    with np.errstate(over="ignore"):
+        m, sd, low, high = (float(np.float64(a) * scale) for a in (mu, su, mu - hu, mu + hu))
+    if not all(np.isfinite([m, sd, low, high])):
+        raise ValueError(
+            f"the interval of values overflows float64 (mean {mu:.4g} x {scale:.4g}, half-width {hu:.4g} x {scale:.4g}): "
+            "rescale values"
+        )
+    return Interval(m, low, high, sd, int(v.size))
 
 
 def paired_interval(a, b, *, level: float = 0.95) -> Interval:

@@ -23,8 +23,9 @@ over the pairs :math:`(x, x')`,
 
 * the second moment :math:`K(x,x') = \lim \frac1n\sum_i z_i(x)z_i(x') = \mathbb E[Z(x)Z(x')]`
   (``nngp``; it is *not* a covariance when :math:`Z` has a mean),
-* the distance :math:`D(x,x') = \mathbb E[(Z(x)-Z(x'))^2]`, propagated on its own so that nearly
-  colinear pairs keep full relative precision (as in :mod:`ntk_lib.analytic`),
+* the correlation gap :math:`u(x,x') = 1 - K(x,x')/\sqrt{K(x,x)K(x',x')}`, propagated on its own by
+  rules free of cancellation (as :math:`u = 1-\rho` in :mod:`ntk_lib.analytic`), so that nearly colinear
+  pairs and pairs of very different norms keep full relative precision (below),
 * the mean :math:`m(x) = \mathbb E[Z(x)]`,
 * the tangent kernel :math:`T(x,x') = \lim\frac1n\sum_i \nabla_\theta z_i(x)\cdot\nabla_\theta z_i(x')`
   (``ntk``), over all parameters before the representation,
@@ -36,7 +37,7 @@ themselves are carried, and activations act on them exactly.
 **Rules.**
 
 * :class:`Dense` (fresh :math:`W` independent of its input :math:`a`): the output is a centred Gaussian
-  process with :math:`\Sigma = wK_a + b`, :math:`D = wD_a`, and
+  process with :math:`\Sigma = wK_a + b`, and
   :math:`\Theta = \Sigma + wT_a` (gradients of :math:`W,\beta` give :math:`wK_a+b`; those of earlier
   parameters reach :math:`z_i` through :math:`\sum_j W_{ij}\nabla a_j`, whose cross terms
   :math:`j\ne j'` vanish). With :math:`T_a = \dot V\Theta_{prev}` after an activation this is
@@ -51,6 +52,29 @@ themselves are carried, and activations act on them exactly.
   that starts with a :class:`Dense` layer (required). This is the case where the stream is not
   centred (NTK-ECRN, :math:`g = \sigma(W\cdot+b)`), derived below.
 
+**The correlation gap.** :math:`1-\rho` computed as ``1 - K / sqrt(q q')`` loses its relative precision
+exactly where ReLU needs it (:math:`\dot V = \tfrac12(1-\theta/\pi)` with
+:math:`\theta\approx\sqrt{2(1-\rho)}`: an absolute error :math:`\epsilon` in :math:`1-\rho` moves
+:math:`\dot V` by :math:`\sqrt\epsilon\approx10^{-8}` for colinear inputs such as :math:`x, 2x`), and the
+formula :math:`(D-(\sqrt q-\sqrt{q'})^2)/2\sqrt{qq'}` from the distance cancels when the norms differ a
+lot. Instead :math:`u` is carried and each rule updates it in a form with no cancellation: the input's
+from its unit rows (:math:`2\sin^2(\theta/2)` with the angle from
+:math:`2\,\mathrm{atan2}(\lVert\hat x-\hat x'\rVert, \lVert\hat x+\hat x'\rVert)` for nearly colinear
+pairs); a Dense layer, with :math:`\alpha = \sqrt{wq/(wq+b)}`, :math:`\beta = \sqrt{b/(wq+b)}` per point,
+:math:`u_\Sigma = \alpha\alpha'u + \tfrac12[(\alpha-\alpha')^2 + (\beta-\beta')^2]`; ReLU,
+:math:`u' = 1-h(\rho)` by the cancellation-free step of :mod:`ntk_lib.analytic`; a residual block
+:math:`v = H + aG` (:math:`N = \sqrt{K_v(x,x)}`), from :math:`2u_v = \mathbb E\lVert v(x)/N - v(x')/N'\rVert^2`,
+
+.. math::
+
+   2u_v = \Big(\tfrac{\sqrt{q_h}}{N}-\tfrac{\sqrt{q_h'}}{N'}\Big)^2 + \tfrac{2\sqrt{q_hq_h'}}{NN'}u_h
+        + a^2\Big[\Big(\tfrac{\sqrt{q_g}}{N}-\tfrac{\sqrt{q_g'}}{N'}\Big)^2 + \tfrac{2\sqrt{q_gq_g'}}{NN'}u_g\Big]
+        + 2a\Big(\tfrac{m_h}{N}-\tfrac{m_h'}{N'}\Big)\Big(\tfrac{m_g}{N}-\tfrac{m_g'}{N'}\Big)
+
+(every term but the last is non-negative; for colinear inputs of a positively homogeneous network all
+vanish exactly). Other activations use :math:`u' = 1 - V/\sqrt{pp'}` (their maps are smooth at
+:math:`\rho = 1`). A point whose representation has zero variance gets :math:`\rho = 0`, :math:`u = 1`.
+
 **The residual rule.** Write the stream coordinate :math:`H = Z^{h}` and the branch coordinate
 :math:`G = Z^{g(h)}`. The branch's first layer multiplies :math:`h` by a fresh matrix :math:`W`, so its
 pre-activation :math:`U = Z^{Wh}` is a Gaussian process with covariance :math:`wK_h + b` that is
@@ -63,8 +87,7 @@ and fluctuation :math:`O(n^{-1/2})`). Everything after it in the branch is a fun
 
    K_{h'}(x,x') &= \mathbb E[(H+aG)(x)\,(H+aG)(x')]
      = K_h + a\,\big(m_h(x)\,m_g(x') + m_g(x)\,m_h(x')\big) + a^2K_g, \\
-   m_{h'} &= m_h + a\,m_g, \qquad
-   D_{h'} = D_h + a^2D_g + 2a\,\big(m_h(x)-m_h(x')\big)\big(m_g(x)-m_g(x')\big), \\
+   m_{h'} &= m_h + a\,m_g, \\
    T_{h'} &= T_h + a^2\,T_g .
 
 The cross terms of :math:`K` are products of *means*, not zero: after a ReLU the coordinates have
@@ -113,7 +136,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import numbers
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
@@ -133,7 +155,7 @@ from ._modules import (
     fourier_embedding,
 )
 from ._modules import FourierFeatures as _FourierModule
-from ._validate import as_tensor, check_nonnegative, check_positive
+from ._validate import as_tensor, check_count, check_int, check_nonnegative, check_positive, check_real, unit_rows
 
 __all__ = [
     "Layer",
@@ -151,8 +173,6 @@ __all__ = [
 
 #: stochastic-depth mask patterns enumerated exactly by ``kernel(..., expectation="masks")``
 MAX_MASK_PATTERNS = 1024
-_NEAR = 1e-3  # |x - x'|^2 below this share of |x|^2 + |x'|^2: recompute the distance from differences
-_PAIR_BLOCK = 1 << 16
 _ROW_BLOCK_ELEMS = 1 << 17  # pairs per row block of kernel(): a layer's temporaries stay in cache
 
 
@@ -181,7 +201,7 @@ class _State:
     f1: torch.Tensor | None = None  # features, kind "features"
     f2: torch.Tensor | None = None
     k: torch.Tensor | None = None  # [n1, n2] second moment
-    d: torch.Tensor | None = None  # [n1, n2] E (Z(x) - Z(x'))^2
+    u: torch.Tensor | None = None  # [n1, n2] correlation gap 1 - k / sqrt(q1 q2) (1 where a variance is 0)
     q1: torch.Tensor | None = None  # [n1] K(x, x)
     q2: torch.Tensor | None = None  # [n2]
     m1: torch.Tensor | None = None  # [n1] mean
@@ -194,35 +214,35 @@ class _Ctx(NamedTuple):
     masks: dict | None  # id(Residual) -> mask value; None: eval mode (expected masks)
 
 
-def _sqdist(f1: torch.Tensor, f2: torch.Tensor, q1: torch.Tensor, q2: torch.Tensor) -> torch.Tensor:
-    """|f1_i - f2_j|^2, from the Gram matrix, recomputed from differences where that cancels."""
-    g = f1 @ f2.T
-    scale = q1[:, None] + q2[None, :]
-    d = (scale - 2 * g).clamp_(min=0.0)
-    near = torch.nonzero(d <= _NEAR * scale, as_tuple=True)
-    for s in range(0, near[0].numel(), _PAIR_BLOCK):
-        i, j = near[0][s : s + _PAIR_BLOCK], near[1][s : s + _PAIR_BLOCK]
-        diff = f1[i] - f2[j]
-        d[i, j] = (diff * diff).sum(1)
-    return d
-
-
 def _moments(s: _State):
-    """(K, D, q1, q2, T) of a state; for deterministic features, :math:`K = f f'^\\top/p`."""
+    """(K, u, q1, q2, T) of a state; for deterministic features, :math:`K = f f'^\\top/p` and ``u`` from
+    the angle between the feature rows (accurate for nearly colinear rows, exactly 0 for ``x`` and ``c x``)."""
     if s.kind != "features":
-        return s.k, s.d, s.q1, s.q2, s.t
+        return s.k, s.u, s.q1, s.q2, s.t
+    from .analytic import _input_cosines
+
     f1, f2 = s.f1, s.f2
     p = f1.shape[1]
     q1 = (f1 * f1).sum(1)
     q2 = q1 if s.sym else (f2 * f2).sum(1)
     k = f1 @ f2.T
-    d = _sqdist(f1, f2, q1, q2)
+    h1 = unit_rows(f1)
+    _, u = _input_cosines(h1, h1 if s.sym else unit_rows(f2))
+    u = u.clamp_(0.0, 2.0)
     if s.sym:
         k = (k + k.T) / 2
         k.diagonal().copy_(q1)
-        d = (d + d.T) / 2
-        d.diagonal().zero_()
-    return k / p, d / p, q1 / p, q2 / p, torch.zeros_like(k)
+        u = (u + u.T) / 2
+        u.diagonal().copy_(torch.where(q1 > 0, 0.0, 1.0))
+    return k / p, u, q1 / p, q2 / p, torch.zeros_like(k)
+
+
+def _unit_gap(u: torch.Tensor, q1: torch.Tensor, q2: torch.Tensor) -> torch.Tensor:
+    """``u`` with the convention for zero variances (rho = 0, u = 1) applied where ``q1`` or ``q2`` is 0."""
+    z1, z2 = q1 <= 0, q2 <= 0
+    if bool(z1.any()) or bool(z2.any()):
+        u = torch.where(z1[:, None] | z2[None, :], torch.ones_like(u), u)
+    return u
 
 
 def _symmetrize(a: torch.Tensor | None) -> torch.Tensor | None:
@@ -245,6 +265,10 @@ class Layer:
 
     def _children(self) -> tuple[Layer, ...]:
         return ()
+
+    def _width(self, n_in: int) -> int:
+        """The number of features this layer returns on ``n_in`` (a residual branch's width is checked here)."""
+        return n_in
 
     def _starts_with_dense(self) -> bool:
         return False
@@ -301,6 +325,7 @@ class Layer:
                 raise ValueError(f"x1 is on {x1.device} but x2 is on {x2.device}")
         for name, x in (("x1", x1), ("x2", x2)):
             _check_input_range(x, name)
+        self._width(x1.shape[1])  # a residual branch that changes the width is refused, as by build()
         blocks = self._stochastic_blocks() if expectation == "masks" else []
         n_patterns = 2 ** len(blocks)
         if blocks and n_patterns > MAX_MASK_PATTERNS:
@@ -310,10 +335,8 @@ class Layer:
                     f"MAX_MASK_PATTERNS={MAX_MASK_PATTERNS} enumerated exactly: pass mask_samples=N for a Monte "
                     "Carlo average (its standard errors are returned as nngp_se, ntk_se)"
                 )
-            if isinstance(mask_samples, bool) or not isinstance(mask_samples, numbers.Integral) or mask_samples < 2:
-                raise ValueError(f"mask_samples must be an integer >= 2, got {mask_samples!r}")
-            if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-                raise TypeError(f"seed must be an integer, got {seed!r}")
+            mask_samples = check_int(mask_samples, "mask_samples", minimum=2)
+            seed = check_int(seed, "seed")
         # every rule is pairwise given per-point statistics, so rows are processed in blocks small enough
         # for the temporaries of a layer to stay in cache (the per-point work is repeated per block)
         rows = max(1, _ROW_BLOCK_ELEMS // max(x2.shape[0], 1))
@@ -405,8 +428,7 @@ class Layer:
         Dense layer says otherwise), stochastic-depth masks from a generator seeded ``seed + 1``.
         Train mode draws masks; eval mode uses their expectations."""
         in_features = check_size(in_features, "in_features")
-        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+        seed = check_count(seed, "seed", minimum=0)
         if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
             raise TypeError(f"dtype must be a floating torch.dtype, got {dtype!r}")
         b = _Build(torch.Generator().manual_seed(int(seed)), torch.Generator().manual_seed(int(seed) + 1), dtype)
@@ -496,6 +518,11 @@ class Serial(Layer):
             s = layer._kernel(s, ctx)
         return s
 
+    def _width(self, n_in):
+        for layer in self.layers:
+            n_in = layer._width(n_in)
+        return n_in
+
     def _module(self, n_in, b):
         mods = []
         n = n_in
@@ -534,18 +561,34 @@ class Dense(Layer):
     def _starts_with_dense(self) -> bool:
         return True
 
+    def _width(self, n_in):
+        return self.out_features
+
     def _kernel(self, s, ctx):
-        k, d, q1, q2, t = _moments(s)
+        k, u, q1, q2, t = _moments(s)
         w, b = self.weight_var, self.bias_var
         sigma = w * k + b
+        n1 = w * q1 + b
+        n2 = n1 if s.sym else w * q2 + b
+        if b > 0:
+            # rho' = alpha alpha' rho + beta beta' with alpha^2 + beta^2 = 1 per point, so
+            # u' = alpha alpha' u + ((alpha - alpha')^2 + (beta - beta')^2) / 2: no cancellation
+            (a1, b1), (a2, b2) = _shares(w * q1, n1, b), _shares(w * q2, n2, b)
+            aa = a1[:, None] * a2[None, :]
+            da = a1[:, None] - a2[None, :]
+            db = b1[:, None] - b2[None, :]
+            u = aa * u + 0.5 * (da * da + db * db)
+            if s.sym:
+                u.diagonal().zero_()
+        u = _unit_gap(u, n1, n2)
         zero1 = torch.zeros_like(q1)
         zero2 = zero1 if s.sym else torch.zeros_like(q2)
         return _State(
             "gaussian",
             k=sigma,
-            d=w * d,
-            q1=w * q1 + b,
-            q2=w * q2 + b,
+            u=u,
+            q1=n1,
+            q2=n2,
             m1=zero1,
             m2=zero2,
             t=sigma + w * t,
@@ -574,7 +617,7 @@ class Dense(Layer):
 class Activation(Layer):
     r"""Elementwise activation :math:`\sigma` (``fn``: a callable, ``"relu"``, ``"erf"``, ``"tanh"`` or an
     :class:`ntk_lib.activations.Activation`). Its kernel on a centred Gaussian input uses the Gaussian
-    dual: closed forms for ReLU and erf, Gauss–Hermite quadrature otherwise
+    dual: closed forms for ReLU and erf, otherwise an adaptive quadrature with a convergence check
     (:func:`ntk_lib.activations.from_function`). On the network's (deterministic) input it acts exactly."""
 
     def __init__(self, fn):
@@ -590,27 +633,22 @@ class Activation(Layer):
                 "a residual block whose branch ends in one): its kernel has no closed form here; put a Dense "
                 "layer before the activation"
             )
-        k, d, q1, q2, t = s.k, s.d, s.q1, s.q2, s.t
-        if self.act.dual is _act._relu_dual and bool((q1 > 0).all()) and bool((q2 > 0).all()):
-            return _relu_gaussian(s)
         if self.act.dual is _act._relu_dual:
-            # the distance D keeps 1 - rho accurate for nearly colinear pairs
-            r1, r2 = torch.sqrt(q1), torch.sqrt(q2)
-            norm = r1[:, None] * r2[None, :]
-            gap = (r1[:, None] - r2[None, :]) ** 2
-            u = ((d - gap) / torch.where(norm > 0, 2 * norm, 1.0)).clamp(0.0, 2.0)
-            v, vdot, omh = _act.relu_pair(q1[:, None], q2[None, :], k, u)
-            new_d = 0.5 * gap + norm * omh
-            p1 = q1 / 2
-            p2 = p1 if s.sym else q2 / 2
-        else:
-            v, vdot = self.act.dual(q1[:, None], q2[None, :], k)
-            p1 = self.act.dual(q1, q1, q1)[0]
-            p2 = p1 if s.sym else self.act.dual(q2, q2, q2)[0]
-            new_d = (p1[:, None] + p2[None, :] - 2 * v).clamp(min=0.0)
+            return _relu_gaussian(s)
+        k, q1, q2, t = s.k, s.q1, s.q2, s.t
+        v, vdot = self.act.dual(q1[:, None], q2[None, :], k)
+        p1 = self.act.dual(q1, q1, q1)[0]
+        p2 = p1 if s.sym else self.act.dual(q2, q2, q2)[0]
+        # a smooth map: 1 - V / sqrt(p p') (ReLU, whose map has a square-root cusp at rho = 1, is above)
+        r1, r2 = p1.clamp(min=0.0).sqrt(), p2.clamp(min=0.0).sqrt()
+        norm = r1[:, None] * r2[None, :]
+        u = (1 - v / torch.where(norm > 0, norm, 1.0)).clamp_(0.0, 2.0)
+        if s.sym:
+            u.diagonal().zero_()
+        u = _unit_gap(u, p1, p2)
         m1 = self.act.mean_value(q1)
         m2 = m1 if s.sym else self.act.mean_value(q2)
-        return _State("general", k=v, d=new_d, q1=p1, q2=p2, m1=m1, m2=m2, t=vdot * t, sym=s.sym)
+        return _State("general", k=v, u=u, q1=p1, q2=p2, m1=m1, m2=m2, t=vdot * t, sym=s.sym)
 
     def _module(self, n_in, b):
         return Elementwise(self.act.fn, self.act.name), n_in
@@ -619,29 +657,37 @@ class Activation(Layer):
         return f"Activation({self.act.name!r})"
 
 
+def _shares(wq: torch.Tensor, n: torch.Tensor, b: float):
+    r"""Per point, the weight and bias shares :math:`\alpha = \sqrt{wq/n}`, :math:`\beta = \sqrt{b/n}` of the
+    new variance :math:`n = wq + b` (0 where n is 0)."""
+    pos = n > 0
+    safe = torch.where(pos, n, 1.0)
+    return torch.where(pos, (wq / safe).sqrt(), 0.0), torch.where(pos, (b / safe) ** 0.5, 0.0)
+
+
 def _relu_gaussian(s: _State) -> _State:
-    r"""ReLU of a centred Gaussian representation with positive variances, on fresh buffers with
-    in-place updates (the inputs are not modified): the arc-cosine step of :mod:`ntk_lib.analytic` on
-    :math:`\rho = K/\sqrt{qq'}` and :math:`1-\rho = (D - (\sqrt q-\sqrt{q'})^2)/(2\sqrt{qq'})`, then
-    :math:`V = \tfrac12\sqrt{qq'}\,h(\rho)`, :math:`D' = \tfrac12(\sqrt q-\sqrt{q'})^2 + \sqrt{qq'}\,(1-h(\rho))`,
-    :math:`T' = \tfrac12 h'(\rho)\,T` with :math:`h'(\rho) = 1-\theta/\pi`."""
+    r"""ReLU of a centred Gaussian representation, on fresh buffers with in-place updates (the inputs are
+    not modified): the arc-cosine step of :mod:`ntk_lib.analytic` on :math:`\rho = K/\sqrt{qq'}` and the
+    carried :math:`u = 1-\rho`, then :math:`V = \tfrac12\sqrt{qq'}\,h(\rho)`, :math:`u' = 1-h(\rho)`,
+    :math:`T' = \tfrac12 h'(\rho)\,T` with :math:`h'(\rho) = 1-\theta/\pi`. A zero variance gives
+    :math:`\rho = 0` (and :math:`V = 0`)."""
     from .analytic import _relu_map_, _Work
 
     r1, r2 = s.q1.sqrt(), s.q2.sqrt()
-    c1, c2 = r1[:, None], r2[None, :]
-    rho = torch.mul(s.k, (1 / r1)[:, None]).mul_((1 / r2)[None, :]).clamp_(-1.0, 1.0)
-    gap = torch.sub(c1, c2).square_()
-    u = torch.sub(s.d, gap).mul_((0.5 / r1)[:, None]).mul_((1 / r2)[None, :]).clamp_(0.0, 2.0)
+    inv1 = torch.where(r1 > 0, 1 / torch.where(r1 > 0, r1, 1.0), 0.0)
+    inv2 = torch.where(r2 > 0, 1 / torch.where(r2 > 0, r2, 1.0), 0.0)
+    rho = torch.mul(s.k, inv1[:, None]).mul_(inv2[None, :]).clamp_(-1.0, 1.0)
+    u = s.u.clone()
     work = _Work(rho)
     _relu_map_(rho, u, work)  # rho <- h(rho), u <- 1 - h(rho), work.half <- theta / 2
-    v = rho.mul_(0.5 * c1).mul_(c2)
-    new_d = u.mul_(c1).mul_(c2).add_(gap, alpha=0.5)
+    v = rho.mul_(0.5 * r1[:, None]).mul_(r2[None, :])
     t = torch.mul(s.t, 0.5).addcmul_(s.t, work.half, value=-1 / math.pi)
     p1 = s.q1 / 2
     p2 = p1 if s.sym else s.q2 / 2
+    u = _unit_gap(u, p1, p2)
     m1 = _act._relu_mean(s.q1)
     m2 = m1 if s.sym else _act._relu_mean(s.q2)
-    return _State("general", k=v, d=new_d, q1=p1, q2=p2, m1=m1, m2=m2, t=t, sym=s.sym)
+    return _State("general", k=v, u=u, q1=p1, q2=p2, m1=m1, m2=m2, t=t, sym=s.sym)
 
 
 class Relu(Activation):
@@ -671,17 +717,31 @@ class FourierFeatures(Layer):
     in float32 and kept in float64 (the module :class:`ntk_lib.models.FourierFeatures` with the same
     ``seed`` holds the same :math:`B`). Not trained.
 
-    Its kernel is exact for the drawn :math:`B`: with :math:`m` = ``n_features`` and the per-coordinate
-    convention of this module (a following Dense sees :math:`n_0 = 2m`),
+    **Two kernels, a factor 2 apart.** With :math:`m` = ``n_features``:
 
-    .. math::
+    * the random-feature estimate of the Gaussian kernel is :math:`\varphi(x)^\top\varphi(x')/m`:
 
-       K_\varphi(x,x') = \frac{\varphi(x)^\top\varphi(x')}{2m} = \frac1{2m}\sum_{k=1}^m\cos 2\pi b_k^\top(x-x')
-       \;\xrightarrow[m\to\infty]{}\; \tfrac12\,e^{-2\pi^2\sigma^2\lVert x-x'\rVert^2},
+      .. math::
 
-    i.e. the usual random-feature estimate :math:`\varphi(x)^\top\varphi(x')/m = 2K_\varphi` tends to the
-    Gaussian kernel :math:`e^{-2\pi^2\sigma^2\lVert x-x'\rVert^2}` at rate :math:`m^{-1/2}`. Its NTK is 0.
-    It must act on the input (or on deterministic functions of it), not on a hidden layer.
+         \frac{\varphi(x)^\top\varphi(x')}{m} = \frac1m\sum_{k=1}^m\cos 2\pi b_k^\top(x-x')
+         \;\xrightarrow[m\to\infty]{}\; e^{-2\pi^2\sigma^2\lVert x-x'\rVert^2}
+
+      (at rate :math:`m^{-1/2}`; it equals 1 at :math:`x = x'` for every :math:`m`);
+    * the kernel this layer passes on, :math:`K_\varphi`, is per coordinate, as for every layer here: a
+      following :class:`Dense` sees :math:`n_0 = 2m` features and computes
+      :math:`\Sigma = w\,\varphi(x)^\top\varphi(x')/n_0 + b`, so
+
+      .. math::
+
+         K_\varphi(x,x') = \frac{\varphi(x)^\top\varphi(x')}{2m}
+         \;\xrightarrow[m\to\infty]{}\; \tfrac12\,e^{-2\pi^2\sigma^2\lVert x-x'\rVert^2},
+
+      half of the Gaussian kernel (each of the :math:`2m` coordinates has second moment
+      :math:`\tfrac12`, since :math:`\sin^2+\cos^2 = 1` is shared by two coordinates).
+
+    ``kernel()`` uses :math:`K_\varphi` exactly for the drawn :math:`B` (no limit taken). Its NTK is 0
+    (:math:`B` is not trained). It must act on the input (or on deterministic functions of it), not on a
+    hidden layer.
     """
 
     def __init__(self, n_features: int, sigma: float, seed: int | None = 0):
@@ -689,9 +749,7 @@ class FourierFeatures(Layer):
         self.sigma = check_positive(sigma, "sigma")
         if seed is None:
             seed = int(torch.randint(0, 2**62, ()))
-        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-        self.seed = int(seed)
+        self.seed = check_count(seed, "seed", minimum=0)
         self._cache: dict[int, torch.Tensor] = {}
 
     def matrix(self, in_features: int) -> torch.Tensor:
@@ -700,6 +758,9 @@ class FourierFeatures(Layer):
         if in_features not in self._cache:
             self._cache[in_features] = draw_fourier_matrix(self.n_features, in_features, self.sigma, self.seed)
         return self._cache[in_features]
+
+    def _width(self, n_in):
+        return 2 * self.n_features
 
     def _kernel(self, s, ctx):
         if s.kind != "features":
@@ -716,6 +777,13 @@ class FourierFeatures(Layer):
 
     def __repr__(self) -> str:
         return f"FourierFeatures({self.n_features}, sigma={self.sigma:g}, seed={self.seed})"
+
+
+def _branch_width_message(n_in: int, n_out: int) -> str:
+    return (
+        f"the residual branch maps {n_in} features to {n_out}: a branch must return as many features as it "
+        "receives (its Dense layers' out_features must match the stream's width)"
+    )
 
 
 class Residual(Layer):
@@ -735,14 +803,19 @@ class Residual(Layer):
                 f"to read the stream through a fresh weight matrix), got {branch!r}"
             )
         self.alpha = check_nonnegative(alpha, "alpha")
-        if isinstance(drop_prob, bool) or not isinstance(drop_prob, numbers.Real):
-            raise TypeError(f"drop_prob must be a real number in [0, 1), got {drop_prob!r}")
-        if not 0.0 <= float(drop_prob) < 1.0:
+        drop_prob = check_real(drop_prob, "drop_prob")
+        if not 0.0 <= drop_prob < 1.0:
             raise ValueError(f"drop_prob must lie in [0, 1), got {drop_prob!r}")
-        self.drop_prob = float(drop_prob)
+        self.drop_prob = drop_prob
 
     def _children(self):
         return (self.branch,)
+
+    def _width(self, n_in):
+        n_out = self.branch._width(n_in)
+        if n_out != n_in:
+            raise ValueError(_branch_width_message(n_in, n_out))
+        return n_in
 
     def _kernel(self, s, ctx):
         if s.kind == "features":
@@ -755,25 +828,40 @@ class Residual(Layer):
         if a == 0.0:
             return s
         g = self.branch._kernel(s, ctx)
-        gk, gd, gq1, gq2, gt = _moments(g)
+        gk, gu, gq1, gq2, gt = _moments(g)
         m1, m2 = s.m1, s.m2
         g1, g2 = g.m1, g.m2
         k = s.k + a * (m1[:, None] * g2[None, :] + g1[:, None] * m2[None, :]) + (a * a) * gk
-        d = s.d + (a * a) * gd + (2 * a) * (m1[:, None] - m2[None, :]) * (g1[:, None] - g2[None, :])
         q1 = s.q1 + (2 * a) * m1 * g1 + (a * a) * gq1
         q2 = q1 if s.sym else s.q2 + (2 * a) * m2 * g2 + (a * a) * gq2
+        # u of h + a g from 2u = E|v(x)/N - v(x')/N'|^2 (module docstring): a sum of squares and
+        # non-negative gap terms, plus the product of the two streams' mean differences
+        inv1 = torch.where(q1 > 0, q1.rsqrt(), 0.0)
+        inv2 = inv1 if s.sym else torch.where(q2 > 0, q2.rsqrt(), 0.0)
+        h1, h2 = s.q1.clamp(min=0.0).sqrt() * inv1, s.q2.clamp(min=0.0).sqrt() * inv2
+        e1, e2 = gq1.clamp(min=0.0).sqrt() * inv1, gq2.clamp(min=0.0).sqrt() * inv2
+        dh = h1[:, None] - h2[None, :]
+        de = e1[:, None] - e2[None, :]
+        dm = (m1 * inv1)[:, None] - (m2 * inv2)[None, :]
+        dg = (g1 * inv1)[:, None] - (g2 * inv2)[None, :]
+        u = (
+            0.5 * (dh * dh + (a * a) * (de * de))
+            + (h1[:, None] * h2[None, :]) * s.u
+            + (a * a) * (e1[:, None] * e2[None, :]) * gu
+            + a * (dm * dg)
+        ).clamp_(0.0, 2.0)
+        if s.sym:
+            u.diagonal().zero_()
+        u = _unit_gap(u, q1, q2)
         n1 = m1 + a * g1
         n2 = n1 if s.sym else m2 + a * g2
         kind = "gaussian" if s.kind == "gaussian" and g.kind == "gaussian" else "general"
-        return _State(kind, k=k, d=d.clamp(min=0.0), q1=q1, q2=q2, m1=n1, m2=n2, t=s.t + (a * a) * gt, sym=s.sym)
+        return _State(kind, k=k, u=u, q1=q1, q2=q2, m1=n1, m2=n2, t=s.t + (a * a) * gt, sym=s.sym)
 
     def _module(self, n_in, b):
         mod, n_out = self.branch._module(n_in, b)
         if n_out != n_in:
-            raise ValueError(
-                f"the residual branch maps {n_in} features to {n_out}: a branch must return as many features "
-                "as it receives"
-            )
+            raise ValueError(_branch_width_message(n_in, n_out))
         return ResidualBlock(mod, self.alpha, self.drop_prob, b.mask_gen), n_in
 
     def __repr__(self) -> str:

@@ -21,29 +21,55 @@ and :math:`\sum_{l<L}\Theta_l = \dot\Sigma^{(L)}\Theta^{(L-1)}` the part of ever
 
    A_k = \eta \sum_{j<k} r_j = V \operatorname{diag}\Big(\frac{1 - (1-\eta\lambda_i)^k}{\lambda_i}\Big) V^\top r_0 .
 
-**What the hidden layer does meanwhile.** The linearized network moves its parameters by
-:math:`\delta\theta_k = -J_f(X)^\top A_k` (:math:`J_f` the Jacobian of the outputs on the training
-inputs) and any function :math:`g` of the parameters, such as the last hidden layer
-:math:`z^{(L-1)}(x)` or :math:`a^{(L-1)}(x) = \sigma(z^{(L-1)}(x))`, by its first-order change
+**The linearized network.** The network's own first-order model around its initialization,
+:math:`f^{\rm lin}_\theta(x) = f_0(x) + J_f(x)(\theta - \theta_0)`, trained by gradient descent on the
+same loss with the same step, is :math:`\delta\theta_{k+1} = \delta\theta_k - \eta J_f(X)^\top r_k`,
+:math:`r_k = f_0(X) + J_f(X)\delta\theta_k - y` (:func:`linearized_descent`: one Jacobian-vector and
+one vector-Jacobian product per step, never forming :math:`J`). Its outputs follow lazy gradient
+descent with the *empirical* kernel :math:`\hat\Theta_0 = J_fJ_f^\top` of this network, so
+:math:`\delta\theta_k = -J_f^\top A_k` with :math:`A_k` the cumulative residual of
+:math:`\hat\Theta_0` (not of :math:`\Theta_\infty`), and it is stable iff
+:math:`\eta\lambda_{\max}(\hat\Theta_0) < 2` (:func:`ntk_top_eigenvalue`).
+
+**What the hidden layer does meanwhile.** Any function :math:`g` of the parameters, such as the last
+hidden layer :math:`z^{(L-1)}(x)` or :math:`a^{(L-1)}(x) = \sigma(z^{(L-1)}(x))`, moves in the
+linearized network by its first-order change
 
 .. math::
 
    \delta g(x) = J_g(x)\,\delta\theta_k = -J_g(x) J_f(X)^\top A_k ,
 
-one vector-Jacobian product (for :math:`J_f^\top A_k`) and one Jacobian-vector product, at the width
-and initialization of the network at hand (:func:`linearized_change`). Every coordinate of
-:math:`\delta a` is :math:`O(n^{-1/2})` and :math:`\lVert\delta a(x)\rVert_2` is :math:`O(1)`: the
-:math:`O(n^{-1/2})` off-diagonal entries of :math:`J_z J_z^\top` add up, over the :math:`n` neurons, to a
-contribution of the same order as its diagonal :math:`\Theta^{(L-1)}`, so the layer's drift is not a
-function of the infinite-width kernels alone and is measured here rather than given in closed form.
+one vector-Jacobian product (for :math:`J_f^\top A_k`) and one Jacobian-vector product
+(:func:`linearized_change` for a given :math:`A`; :func:`linearized_descent` records it along the
+way). Every coordinate of :math:`\delta a` is :math:`O(n^{-1/2})` and :math:`\lVert\delta a(x)\rVert_2` is
+:math:`O(1)`: the :math:`O(n^{-1/2})` off-diagonal entries of :math:`J_z J_z^\top` add up, over the
+:math:`n` neurons, to a contribution of the same order as its diagonal :math:`\Theta^{(L-1)}`, so the
+layer's drift is not a function of the infinite-width kernels alone and is measured rather than
+given in closed form.
 """
 
 from __future__ import annotations
 
-import torch
-from torch.func import functional_call, jvp
+import math
+import warnings
+from collections.abc import Callable, Iterable
+from typing import Any, NamedTuple
 
-from ._validate import as_tensor, as_times, check_depth, check_model_input, check_positive
+import numpy as np
+import torch
+from torch.func import functional_call, jvp, vjp
+
+from ._validate import (
+    as_kernel,
+    as_tensor,
+    as_times,
+    check_depth,
+    check_int,
+    check_model_input,
+    check_positive,
+    null_rtol,
+    psd_tolerance,
+)
 from .analytic import relu_kernel_layers
 
 __all__ = [
@@ -51,6 +77,9 @@ __all__ = [
     "cumulative_residual",
     "last_hidden",
     "linearized_change",
+    "LinearizedDescent",
+    "linearized_descent",
+    "ntk_top_eigenvalue",
 ]
 
 
@@ -68,41 +97,71 @@ def ntk_layer_split(x1, x2=None, *, depth: int, weight_var: float = 1.0, bias_va
     return parts
 
 
-def _eig(k: torch.Tensor, name: str):
-    if k.ndim != 2 or k.shape[0] != k.shape[1]:
-        raise ValueError(f"{name} must be a square [n, n] matrix, got shape {tuple(k.shape)}")
-    if not torch.allclose(k, k.T, rtol=1e-8, atol=1e-10 * float(k.abs().max().clamp_min(1e-300))):
-        raise ValueError(f"{name} must be symmetric")
-    return torch.linalg.eigh(k)
+def _eigh_psd(k: torch.Tensor, in_dtype: torch.dtype, name: str):
+    """Eigen-decomposition of a PSD kernel with the shared rules of :mod:`ntk_lib._validate` (those of
+    :mod:`ntk_lib.dynamics`): refused below ``-psd_tolerance`` of the input dtype, and every eigenvalue at or
+    below ``null_rtol`` (relative) set to exactly 0, the small negative ones of round-off included."""
+    lam, vec = torch.linalg.eigh(k)
+    n = k.shape[0]
+    top = float(lam.abs().max())
+    if float(lam.min()) < -psd_tolerance(in_dtype, n) * top:
+        raise ValueError(f"{name} must be positive semi-definite: smallest eigenvalue {float(lam.min()):.3g}")
+    lam = torch.where(lam <= null_rtol(in_dtype, n) * top, torch.zeros_like(lam), lam)
+    return lam, vec
 
 
 def cumulative_residual(k_train, r0, *, steps, lr: float) -> torch.Tensor:
     r""":math:`A_k = \eta\sum_{j<k} r_j` of lazy gradient descent (module docstring) for each ``k`` in
     ``steps``: ``[T, n(, c)]`` float64. The output has then moved by :math:`-K A_k`, layer
     :math:`l`'s share of it is :math:`-\Theta_l A_k`, and the residual is :math:`r_0 - K A_k`.
+    :math:`A_k = V\operatorname{diag}(g_i)V^\top r_0` with the gain :math:`g_i` of
+    :func:`ntk_lib.dynamics.gradient_descent`, so that the test prediction there is
+    :math:`f_0(x) - K(x, X) A_k`.
 
     Args:
-        k_train: constant kernel :math:`K(X, X)`, symmetric ``[n, n]``.
+        k_train: constant kernel :math:`K(X, X)`, symmetric and positive semi-definite ``[n, n]``, judged
+            with the tolerances of its own dtype (a float32 kernel may be asymmetric at float32 round-off).
         r0: initial residual :math:`f_0(X) - y`, ``[n]`` or ``[n, c]``.
-        steps: non-negative integers (a list or 1-D tensor).
-        lr: step size :math:`\eta > 0`. Modes with :math:`\eta\lambda > 2` grow (no error is raised:
-            the returned values show the divergence).
+        steps: a non-negative integer or a 1-D sequence of them; ``inf`` is the limit
+            :math:`A_\infty = K^{+} r_0` (as in :func:`ntk_lib.dynamics.gradient_descent`).
+        lr: step size :math:`\eta > 0`.
+
+    Null modes follow the shared rule (:func:`ntk_lib._validate.null_rtol`, as in
+    :mod:`ntk_lib.dynamics`: eigenvalues within round-off of zero, for the dtype the kernel came in,
+    count as zero): the output never moves along them, and their part of :math:`A_k` grows as
+    :math:`\eta k` (0 at ``k = inf``, the minimum-norm limit).
+
+    Divergence rule (that of :func:`ntk_lib.dynamics.gradient_descent`): with
+    :math:`\eta\lambda_{\max} > 2` the modes past the limit grow as :math:`|1-\eta\lambda|^k`; the values
+    are returned as computed with a ``RuntimeWarning`` naming ``lr`` and the stable limit, and a
+    ``ValueError`` is raised instead when they overflow float64 or when ``inf`` steps are asked for.
     """
-    k = as_tensor(k_train, "k_train", dtype=torch.float64, ndim=2)
+    k, in_dtype = as_kernel(k_train, "k_train")
     r = as_tensor(r0, "r0", dtype=torch.float64, device=k.device)
     if r.ndim not in (1, 2) or r.shape[0] != k.shape[0]:
         raise ValueError(f"r0 must be [n] or [n, c] with n = {k.shape[0]}, got shape {tuple(r.shape)}")
     lr = check_positive(lr, "lr")
     ks = as_times(steps, "steps", device=k.device, integer=True)
-    if ks.numel() == 0 or not bool(torch.isfinite(ks).all()):
-        raise ValueError("steps must be a non-empty sequence of finite non-negative integers")
-    lam, vec = _eig(k, "k_train")
+    lam, vec = _eigh_psd(k, in_dtype, "k_train")  # PSD check; round-off eigenvalues set to exactly 0
+    lam_max = float(lam.max())
+    diverged = lr * lam_max > 2
+    limit = f"lr = {lr:.4g} is past the stable step 2 / lambda_max = {2 / lam_max:.4g}" if lam_max > 0 else ""
+    if diverged and bool(torch.isinf(ks).any()):
+        raise ValueError(f"steps=inf has no limit: {limit} (lazy gradient descent diverges)")
     coef = vec.T @ (r if r.ndim == 2 else r[:, None])  # [n, c]
-    factor = (1 - lr * lam)[None, :] ** ks[:, None]  # [T, n]
-    small = lam.abs() <= 1e-12 * lam.abs().max()
-    safe = torch.where(small, torch.ones_like(lam), lam)
-    gain = torch.where(small[None, :], lr * ks[:, None], (1 - factor) / safe[None, :])
+    null1 = lam == 0
+    null = null1[None, :]
+    finite = torch.isfinite(ks)[:, None]
+    kk = torch.where(torch.isfinite(ks), ks, torch.zeros_like(ks))[:, None]
+    factor = torch.where(finite, (1 - lr * lam)[None, :] ** kk, torch.zeros_like(kk))  # [T, n]
+    safe = torch.where(null1, torch.ones_like(lam), lam)[None, :]
+    gain = torch.where(null, torch.where(finite, lr * kk, torch.zeros_like(kk)), (1 - factor) / safe)
     a = torch.einsum("ij,tj,jc->tic", vec, gain, coef)
+    if not bool(torch.isfinite(a).all()):
+        raise ValueError(f"lazy gradient descent diverged: {limit}; A_k overflows float64 by step {int(ks.max())}")
+    if diverged:
+        warnings.warn(f"lazy gradient descent diverges: {limit}; the returned A_k grow like |1 - lr lambda|^k",
+                      RuntimeWarning, stacklevel=2)
     return a if r.ndim == 2 else a[..., 0]
 
 
@@ -134,16 +193,19 @@ class _LastHiddenAndOutput(torch.nn.Module):
 
     def forward(self, x):
         z, a = last_hidden(self.model, x)
-        return z, a, self.model(x)
+        out = self.model.layers[-1](a)  # the model's forward, without recomputing the hidden layers
+        return z, a, (out.squeeze(-1) if out.shape[-1] == 1 else out)
 
 
 def linearized_change(model, x, a) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     r"""First-order change :math:`-J_g(x)\,J_f(x)^\top A` (module docstring) of the last hidden layer's
     pre- and post-activations and of the output of an :class:`ntk_lib.models.MLP`, when its parameters
-    move by :math:`\delta\theta = -J_f(x)^\top A`: the lazy (linearized) dynamics at this width and
-    initialization, with :math:`A` the cumulative residual of the training inputs ``x``
-    (:func:`cumulative_residual` times the step size, and times ``model.lr_multiplier`` where the
-    training loop applies one).
+    move by :math:`\delta\theta = -J_f(x)^\top A`, with :math:`A` a cumulative residual of the training
+    inputs ``x`` (times ``model.lr_multiplier`` where the training loop applies one). With the
+    cumulative residual of the network's own empirical kernel (``LinearizedDescent.a`` of
+    :func:`linearized_descent`, or :func:`cumulative_residual` of :math:`\hat\Theta_0`) this is the
+    change of its true linearization; with that of :math:`\Theta_\infty` it is only an infinite-width
+    approximation of it, since the output then follows another kernel than the network's own.
 
     Args:
         model: an :class:`ntk_lib.models.MLP` with ``depth >= 2``; left unchanged.
@@ -171,3 +233,187 @@ def linearized_change(model, x, a) -> tuple[torch.Tensor, torch.Tensor, torch.Te
 
     _, (dz, da, df) = jvp(fn, (params,), (tangent,))
     return dz, da, df
+
+
+def _trainable(model) -> dict[str, torch.Tensor]:
+    params = {k: v.detach() for k, v in model.named_parameters() if v.requires_grad}
+    if not params:
+        raise ValueError("model has no trainable parameters: its NTK is identically zero")
+    return params
+
+
+def ntk_top_eigenvalue(model, x, *, iters: int = 20, seed: int = 0) -> float:
+    r""":math:`\lambda_{\max}` of the empirical NTK :math:`\hat\Theta_0 = J_f(X)J_f(X)^\top` of ``model`` on
+    ``x``, all outputs together (an :math:`mk\times mk` matrix for ``k`` outputs), without forming it.
+
+    Lanczos with full re-orthogonalization (in float64) from a seeded random start, one
+    vector-Jacobian and one Jacobian-vector product per iteration. The result is the largest Ritz
+    value, a lower bound that increases with ``iters`` and is exact once ``iters`` reaches the rank
+    of :math:`\hat\Theta_0` (it stops early when the Krylov space is exhausted). Power iteration
+    (:func:`ntk_lib.stability.top_eigenvalue`) converges much more slowly when, as for a network with
+    many outputs, the top eigenvalues form a near-degenerate cluster. :math:`\eta = 1/\lambda_{\max}`
+    is half the stability limit of the linearized network (:func:`linearized_descent`).
+
+    Args:
+        model: a ``torch.nn.Module`` without random layers; left unchanged.
+        x: inputs ``[m, ...]``.
+        iters: number of Lanczos iterations (matrix-vector products), ``>= 1``.
+        seed: seed of the start vector.
+    """
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    iters = check_int(iters, "iters", minimum=1)
+    seed = check_int(seed, "seed", minimum=0)
+    params = _trainable(model)
+    first = next(iter(params.values()))
+    x = as_tensor(x, "x", dtype=first.dtype, device=first.device)
+    check_model_input(model, x, "x")
+    others = {k: v.detach() for k, v in model.named_parameters() if not v.requires_grad}
+    buffers = {k: v.detach() for k, v in model.named_buffers()}
+
+    def f(p):
+        return functional_call(model, (p, others, buffers), (x,))
+
+    out, pullback = vjp(f, params)
+    dim = out.numel()
+    g = torch.Generator(device="cpu").manual_seed(seed)
+    q = torch.randn(dim, generator=g, dtype=torch.float64)
+    basis = [q / q.norm()]
+    alpha: list[float] = []
+    beta: list[float] = []
+    top = 0.0
+    for _ in range(min(iters, dim)):
+        (v,) = pullback(basis[-1].to(out.dtype).to(out.device).reshape(out.shape))  # J^T q
+        _, w = jvp(f, (params,), (v,))  # J J^T q
+        w = w.reshape(-1).to(torch.float64).cpu()
+        alpha.append(float(w @ basis[-1]))
+        qm = torch.stack(basis, 1)
+        for _ in range(2):  # full re-orthogonalization, twice is enough
+            w = w - qm @ (qm.T @ w)
+        t = torch.diag(torch.tensor(alpha, dtype=torch.float64))
+        if beta:
+            b = torch.tensor(beta, dtype=torch.float64)
+            t = t + torch.diag(b, 1) + torch.diag(b, -1)
+        top = float(torch.linalg.eigvalsh(t)[-1])
+        nb = float(w.norm())
+        if nb <= 1e-12 * max(abs(top), 1e-300):  # the Krylov space is invariant: the Ritz values are exact
+            break
+        beta.append(nb)
+        basis.append(w / nb)
+    return top
+
+
+class LinearizedDescent(NamedTuple):
+    r"""What :func:`linearized_descent` computed. ``loss[k]`` is :math:`\tfrac12\lVert f^{\rm lin}_k(X) - y\rVert^2`
+    for :math:`k = 0..K` (float64), ``K = len(loss) - 1`` the steps taken."""
+
+    loss: np.ndarray  #: [K+1] loss of the linearized network after each step
+    delta: dict  #: :math:`\delta\theta_K = \theta_K - \theta_0`, by parameter name
+    a: torch.Tensor  #: cumulative residual :math:`A_K = \eta\sum_{j<K} r_j`, shaped like ``model(x)``
+    records: dict  #: step -> ``(dz, da, df)`` at the steps in ``record``
+    observed: list  #: ``observe(k, dz, da, df)`` for ``k = 0..K`` (empty without ``observe``)
+    diverged: bool  #: the loss became non-finite (the run stopped there)
+    reached: bool  #: the loss reached ``stop_fraction`` of its initial value
+
+    @property
+    def steps(self) -> int:
+        return len(self.loss) - 1
+
+
+def linearized_descent(
+    model,
+    x,
+    y,
+    *,
+    lr: float,
+    steps: int,
+    stop_fraction: float | None = None,
+    record: Iterable[int] = (),
+    observe: Callable[[int, torch.Tensor, torch.Tensor, torch.Tensor], Any] | None = None,
+) -> LinearizedDescent:
+    r"""Full-batch gradient descent on the summed squared loss of the *linearized* network
+    :math:`f_0 + J_f(\theta - \theta_0)` of an :class:`ntk_lib.models.MLP` (module docstring), with its own
+    Jacobian at initialization: the lazy prediction at this width and initialization.
+
+    Each step takes one Jacobian-vector product, which gives the change of the last hidden layer's pre-
+    and post-activations and of the output, :math:`(\delta z, \delta a, \delta f) = J_{(z, a, f)}\,\delta\theta_k`,
+    and one vector-Jacobian product, :math:`\delta\theta_{k+1} = \delta\theta_k - \eta J_f^\top r_k`; the
+    Jacobian is never formed.
+
+    Args:
+        model: an :class:`ntk_lib.models.MLP` with ``depth >= 2``; left unchanged.
+        x, y: training inputs ``[m, in_features]`` and targets shaped like ``model(x)``.
+        lr: the step :math:`\eta > 0` applied to every parameter (pass ``lr * model.lr_multiplier``
+            where the training loop applies a multiplier). Stable iff :math:`\eta\lambda_{\max} < 2`
+            (:func:`ntk_top_eigenvalue`).
+        steps: the most steps to take (integer ``>= 0``).
+        stop_fraction: stop at the first step :math:`k \ge 1` whose loss is at most this fraction of the
+            initial loss (the rule of a training loop that stops at a fixed fraction).
+        record: steps at which ``(dz, da, df)`` are kept (``LinearizedDescent.records``).
+        observe: called as ``observe(k, dz, da, df)`` at every step ``k = 0..K`` (zeros at ``k = 0``);
+            its return values are collected in ``LinearizedDescent.observed``, so that a quantity can
+            be followed at every step without storing the hidden layers.
+
+    Divergence rule (that of :func:`ntk_lib.training.train_gd`): a loss that turns non-finite stops the
+    run and sets ``diverged``; no exception is raised.
+    """
+    last_hidden(model, x[:1] if torch.is_tensor(x) else x)  # type check
+    x = _model_input(model, x)
+    lr = check_positive(lr, "lr")
+    steps = check_int(steps, "steps", minimum=0)
+    if stop_fraction is not None:
+        stop_fraction = check_positive(stop_fraction, "stop_fraction")
+    if isinstance(record, (str, bytes)) or not isinstance(record, Iterable):
+        raise TypeError(f"record must be an iterable of integer steps, got {type(record).__name__}")
+    if torch.is_tensor(record) or isinstance(record, np.ndarray):
+        record = record.tolist()
+    rec = {check_int(r, "record entries", minimum=0) for r in record}
+    if observe is not None and not callable(observe):
+        raise TypeError(f"observe must be callable, got {type(observe).__name__}")
+    params = {k: v.detach() for k, v in model.named_parameters()}
+    wrapper = _LastHiddenAndOutput(model)
+
+    def fn(p):
+        return functional_call(wrapper, {"model." + k: v for k, v in p.items()}, (x,))
+
+    def f_out(p):
+        return functional_call(model, p, (x,))
+
+    with torch.enable_grad():
+        f0, pullback = vjp(f_out, params)
+    f0 = f0.detach()
+    yy = as_tensor(y, "y", dtype=f0.dtype, device=f0.device)
+    if yy.shape != f0.shape:
+        raise ValueError(f"y must have the shape of model(x), {tuple(f0.shape)}, got {tuple(yy.shape)}")
+    with torch.no_grad():
+        z0, _ = last_hidden(model, x)
+    delta = {k: torch.zeros_like(v) for k, v in params.items()}
+    a = torch.zeros_like(f0)
+    losses: list[float] = []
+    records: dict = {}
+    observed: list = []
+    diverged = reached = False
+    for k in range(steps + 1):
+        if k == 0:
+            dz, da, df = torch.zeros_like(z0), torch.zeros_like(z0), torch.zeros_like(f0)
+        else:
+            _, (dz, da, df) = jvp(fn, (params,), (delta,))
+        r = f0 + df - yy
+        lv = 0.5 * float((r.to(torch.float64) ** 2).sum())
+        if not math.isfinite(lv):
+            diverged = True
+            break
+        losses.append(lv)
+        if k in rec:
+            records[k] = (dz, da, df)
+        if observe is not None:
+            observed.append(observe(k, dz, da, df))
+        if k > 0 and stop_fraction is not None and lv <= stop_fraction * losses[0]:
+            reached = True
+            break
+        if k == steps:
+            break
+        (grad,) = pullback(r)
+        delta = {name: delta[name] - lr * grad[name] for name in delta}
+        a = a + lr * r
+    return LinearizedDescent(np.asarray(losses), delta, a, records, observed, diverged, reached)

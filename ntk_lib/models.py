@@ -32,12 +32,13 @@ from __future__ import annotations
 import math
 import numbers
 
+import numpy as np
 import torch
 from torch import nn
 
 from . import layers as L
-from ._modules import PARAMETERIZATIONS, FourierFeatures, ScaledLinear
-from ._validate import check_depth, check_nonnegative, check_positive
+from ._modules import PARAMETERIZATIONS, FourierFeatures, ScaledLinear, check_forward_input
+from ._validate import check_count, check_depth, check_nonnegative, check_positive, check_real
 from .activations import get_activation
 from .resnet import ResNet18
 
@@ -47,10 +48,10 @@ __all__ = ["MLP", "FourierFeatures", "NTKECRN", "ResNet18", "ALPHA_SCHEDULES", "
 _ScaledLinear = ScaledLinear
 
 
-def _check_sizes(**sizes) -> None:
-    for name, val in sizes.items():
-        if isinstance(val, bool) or not isinstance(val, numbers.Integral) or val < 1:
-            raise ValueError(f"{name} must be a positive integer, got {val!r}")
+def _check_sizes(**sizes) -> dict[str, int]:
+    """Layer sizes through :func:`ntk_lib._validate.check_int` (positive integers, NumPy integers and 0-d
+    integer tensors accepted); returns them as Python ints."""
+    return {name: check_count(val, name, minimum=1) for name, val in sizes.items()}
 
 
 def _resolve_seed(seed) -> int:
@@ -58,9 +59,33 @@ def _resolve_seed(seed) -> int:
     :func:`ntk_lib.device.seed_everything` still makes construction reproducible)."""
     if seed is None:
         return int(torch.randint(0, 2**62, ()))
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer or None, got {seed!r}")
-    return int(seed)
+    return check_count(seed, "seed", minimum=0)
+
+
+def _drop_probs(drop_prob, n_blocks: int) -> list[float]:
+    """``drop_prob`` as one probability in [0, 1) per block: a number (Python/NumPy/0-d tensor) or a
+    sequence, array or 1-D tensor of ``n_blocks`` of them."""
+    if isinstance(drop_prob, (str, bytes)):
+        raise TypeError(f"drop_prob must be a number or one number per block, got {drop_prob!r}")
+    scalar = isinstance(drop_prob, numbers.Number) or isinstance(drop_prob, np.generic) or (
+        torch.is_tensor(drop_prob) and drop_prob.ndim == 0
+    )
+    if scalar:
+        probs = [drop_prob] * n_blocks
+    else:
+        try:
+            probs = list(drop_prob.tolist() if hasattr(drop_prob, "tolist") else drop_prob)
+        except TypeError as err:
+            raise TypeError(f"drop_prob must be a number or one number per block, got {drop_prob!r}") from err
+        if len(probs) != n_blocks:
+            raise ValueError(f"drop_prob must be a number or one value per block ({n_blocks}), got {len(probs)}")
+    out = []
+    for q in probs:
+        v = check_real(q, "drop_prob")
+        if not 0.0 <= v < 1.0:
+            raise ValueError(f"drop_prob values must lie in [0, 1), got {q!r}")
+        out.append(v)
+    return out
 
 
 def _linears(module: nn.Module) -> list[ScaledLinear]:
@@ -107,7 +132,8 @@ class MLP(_KernelMixin, nn.Module):
         dtype: torch.dtype = torch.float32,
     ):
         super().__init__()
-        _check_sizes(in_features=in_features, width=width, out_features=out_features)
+        sizes = _check_sizes(in_features=in_features, width=width, out_features=out_features)
+        in_features, width, out_features = sizes["in_features"], sizes["width"], sizes["out_features"]
         self.depth = check_depth(depth)
         if parameterization not in PARAMETERIZATIONS:
             raise ValueError(f"parameterization must be one of {PARAMETERIZATIONS}, got {parameterization!r}")
@@ -130,6 +156,8 @@ class MLP(_KernelMixin, nn.Module):
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """The last hidden layer :math:`a^{(L-1)}` (the input itself when ``depth == 1``)."""
+        first = self.layers[0].weight
+        check_forward_input(x, first.shape[1], first.dtype, "the MLP")
         for layer in self.layers[:-1]:
             x = self.activation.fn(layer(x))
         return x
@@ -193,21 +221,19 @@ class NTKECRN(_KernelMixin, nn.Module):
         dtype: torch.dtype = torch.float32,
     ):
         super().__init__()
-        _check_sizes(in_features=in_features, width=width, out_features=out_features, n_blocks=n_blocks)
+        sizes = _check_sizes(in_features=in_features, width=width, out_features=out_features, n_blocks=n_blocks)
+        in_features, width, out_features, n_blocks = (sizes[k] for k in ("in_features", "width", "out_features", "n_blocks"))
         if parameterization not in ("ntk", "standard"):
             raise ValueError(f"parameterization must be 'ntk' or 'standard', got {parameterization!r}")
         if alpha_schedule not in ALPHA_SCHEDULES:
             raise ValueError(f"alpha_schedule must be one of {ALPHA_SCHEDULES}, got {alpha_schedule!r}")
         alpha = check_positive(alpha, "alpha")
         bias_var = check_nonnegative(bias_var, "bias_var")
-        probs = [drop_prob] * n_blocks if isinstance(drop_prob, numbers.Real) else list(drop_prob)
-        if len(probs) != n_blocks:
-            raise ValueError(f"drop_prob must be a number or one value per block ({n_blocks}), got {len(probs)}")
-        for q in probs:
-            if isinstance(q, bool) or not isinstance(q, numbers.Real) or not 0.0 <= float(q) < 1.0:
-                raise ValueError(f"drop_prob values must lie in [0, 1), got {q!r}")
+        probs = _drop_probs(drop_prob, n_blocks)
         if fourier_sigma is not None:
-            _check_sizes(fourier_features=fourier_features)
+            # checked here, so that an error names the arguments the caller passed (not the layer's own)
+            fourier_features = _check_sizes(fourier_features=fourier_features)["fourier_features"]
+            fourier_sigma = check_positive(fourier_sigma, "fourier_sigma")
         self.n_blocks = int(n_blocks)
         self.activation = get_activation(activation)
         scale = {"constant": 1.0, "1/L": 1.0 / n_blocks, "1/sqrt(L)": 1.0 / math.sqrt(n_blocks)}[alpha_schedule]
@@ -267,6 +293,8 @@ class NTKECRN(_KernelMixin, nn.Module):
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """The last residual state :math:`h_L`."""
+        first = self.fourier.B if self.fourier is not None else self.input.weight
+        check_forward_input(x, first.shape[1], first.dtype, "the NTK-ECRN")
         if self.fourier is not None:
             x = self.fourier(x)
         h = self.input(x)

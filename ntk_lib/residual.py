@@ -32,8 +32,8 @@ import torch
 from torch import nn
 
 from . import layers as _layers
-from ._modules import fourier_embedding
-from ._validate import as_tensor
+from ._modules import check_forward_input, fourier_embedding
+from ._validate import as_tensor, check_int
 from .empirical import empirical_ntk
 
 __all__ = [
@@ -75,6 +75,8 @@ class MaskedResidual(nn.Module):
         return self._model[0]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        first = self.fourier.B if self.fourier is not None else self.input.weight
+        check_forward_input(x, first.shape[1], first.dtype, "the NTK-ECRN")
         if self.fourier is not None:
             x = self.fourier(x)
         h = self.input(x)
@@ -92,8 +94,11 @@ def _check_model(model):
 
 
 def _per_block(values, n_blocks, name, *, low=None):
-    vals = list(values)
-    if len(vals) != n_blocks:
+    raw = values.tolist() if hasattr(values, "tolist") else values
+    if isinstance(raw, (str, bytes)) or not hasattr(raw, "__iter__"):
+        raise TypeError(f"{name} must be a sequence with one value per block, got {values!r}")
+    vals = list(raw)
+    if n_blocks is not None and len(vals) != n_blocks:
         raise ValueError(f"{name} must have one value per block ({n_blocks}), got {len(vals)}")
     for v in vals:
         if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(float(v)):
@@ -117,7 +122,7 @@ def with_masks(model: nn.Module, masks=None, alphas=None) -> MaskedResidual:
 def mask_configurations(keep_probs) -> list[tuple[tuple[int, ...], float]]:
     r"""All :math:`m\in\{0,1\}^L` with :math:`P(m) = \prod_l q_l^{m_l}(1-q_l)^{1-m_l}`, :math:`q_l` the keep
     probabilities; configurations of probability zero are left out. The probabilities sum to 1."""
-    q = _per_block(keep_probs, len(list(keep_probs)), "keep_probs", low=0.0)
+    q = _per_block(keep_probs, None, "keep_probs", low=0.0)
     if not q:
         raise ValueError("keep_probs must hold at least one block")
     if any(v > 1.0 for v in q):
@@ -138,7 +143,10 @@ def mask_expected_ntk(model: nn.Module, x1, x2=None, *, keep_probs=None, alphas=
 
     Shapes as :func:`ntk_lib.empirical.empirical_ntk`; computed in float64 accumulation."""
     _check_model(model)
-    q = model.keep_probs if keep_probs is None else keep_probs
+    n_blocks = len(model.blocks)
+    q = model.keep_probs if keep_probs is None else _per_block(keep_probs, n_blocks, "keep_probs", low=0.0)
+    if alphas is not None:
+        alphas = _per_block(alphas, n_blocks, "alphas", low=0.0)
     total = None
     for m, prob in mask_configurations(q):
         k = empirical_ntk(with_masks(model, m, alphas), x1, x2, batch_size=batch_size).double() * prob
@@ -149,7 +157,8 @@ def mask_expected_ntk(model: nn.Module, x1, x2=None, *, keep_probs=None, alphas=
 def block_parameters(model: nn.Module, block: int) -> list[nn.Parameter]:
     """The parameters (:math:`W_l`, :math:`b_l`) of residual block ``block`` (0-based) of an NTK-ECRN."""
     _check_model(model)
-    if isinstance(block, bool) or not isinstance(block, numbers.Integral) or not 0 <= block < len(model.blocks):
+    block = check_int(block, "block", minimum=0)
+    if block >= len(model.blocks):
         raise ValueError(f"block must be an integer in [0, {len(model.blocks) - 1}], got {block!r}")
     return list(model.blocks[block].parameters())
 

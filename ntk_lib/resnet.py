@@ -23,20 +23,16 @@ Both use PyTorch's default initialization (standard parameterization).
 
 from __future__ import annotations
 
-import numbers
-
 import torch
 from torch import nn
 
-from ._validate import check_positive
+from ._validate import check_int, check_positive, check_real
 
 __all__ = ["BasicBlock", "ResNet18", "TabularResNet"]
 
 
 def _check_int(value, name, low=1):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
+    return check_int(value, name, minimum=low)
 
 
 class BasicBlock(nn.Module):
@@ -131,7 +127,7 @@ class TabularResNet(nn.Module):
         out_features = _check_int(out_features, "out_features")
         hidden_factor = check_positive(hidden_factor, "hidden_factor")
         for name, q in (("hidden_dropout", hidden_dropout), ("residual_dropout", residual_dropout)):
-            if isinstance(q, bool) or not isinstance(q, numbers.Real) or not 0.0 <= q < 1.0:
+            if not 0.0 <= check_real(q, name) < 1.0:
                 raise ValueError(f"{name} must lie in [0, 1), got {q!r}")
         if norm not in ("batch", "layer"):
             raise ValueError(f"norm must be 'batch' or 'layer', got {norm!r}")

@@ -29,6 +29,7 @@ from ._validate import (
     check_int,
     check_nonnegative,
     check_positive,
+    null_rtol,
     psd_tolerance,
 )
 
@@ -64,16 +65,18 @@ def mode_coefficients(vectors, r) -> torch.Tensor:
 
 
 def _eigenvalues(lam, name: str = "lam") -> torch.Tensor:
-    """Eigenvalues of a PSD kernel, float64: values within round-off of zero (relative to the largest,
-    :func:`~ntk_lib._validate.psd_tolerance` of the dtype passed) become exactly 0, clearly negative
-    ones are refused."""
+    """Eigenvalues of a PSD kernel, float64, by the rule of :func:`ntk_lib.dynamics.gradient_flow`: values
+    within round-off of zero, :math:`|\\lambda| \\le n\\,\\epsilon\\,\\lambda_{max}`
+    (:func:`~ntk_lib._validate.null_rtol` of the dtype passed, including small negative ones), become
+    exactly 0; every larger one is a real mode, however small. Values below
+    :math:`-\\tau\\lambda_{max}` (:func:`~ntk_lib._validate.psd_tolerance`) are refused: not a PSD spectrum."""
     lam = as_tensor(lam, name, ndim=1)
-    tol = psd_tolerance(lam.dtype, lam.shape[0])
+    n, in_dtype = lam.shape[0], lam.dtype
     lam = as_tensor(lam, name, dtype=torch.float64)
     top = float(lam.abs().max())
-    if float(lam.min()) < -tol * top:
+    if float(lam.min()) < -psd_tolerance(in_dtype, n) * top:
         raise ValueError(f"{name} must be >= 0 (a PSD kernel's eigenvalues), got min {float(lam.min()):.3g}")
-    return torch.where(lam <= tol * top, torch.zeros_like(lam), lam)
+    return torch.where(lam <= null_rtol(in_dtype, n) * top, torch.zeros_like(lam), lam)
 
 
 def flow_factors(lam, t, *, lr: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:

@@ -15,7 +15,6 @@ set without forming :math:`\Theta` (power iteration on :math:`JJ^\top` with Jaco
 from __future__ import annotations
 
 import math
-import numbers
 from typing import NamedTuple
 
 import numpy as np
@@ -42,8 +41,7 @@ def top_eigenvalue(model: torch.nn.Module, x, *, iters: int = 100, rtol: float =
     """
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    if isinstance(iters, bool) or not isinstance(iters, numbers.Integral) or iters < 1:
-        raise ValueError(f"iters must be a positive integer, got {iters!r}")
+    iters = check_int(iters, "iters", minimum=1)
     rtol = check_positive(rtol, "rtol")
     params = {k: v.detach() for k, v in model.named_parameters() if v.requires_grad}
     if not params:
@@ -101,9 +99,9 @@ def stable_lr(lam_max: float, *, fraction: float = 0.5, loss: str = "squared", r
         raise ValueError(f"reduction must be 'sum' or 'mean', got {reduction!r}")
     scale = 1.0
     if reduction == "mean":
-        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-            raise ValueError(f"n must be the number of training points for reduction='mean', got {n!r}")
-        scale = float(n)
+        if n is None:
+            raise ValueError("n must be the number of training points for reduction='mean', got None")
+        scale = float(check_int(n, "n", minimum=1))
     return fraction * 2.0 / (LOSS_CURVATURE[loss] * lam_max) * scale
 
 

@@ -219,3 +219,95 @@ def test_close_pair_bounds_against_monte_carlo_and_cai_limit():
         min_angle_limit_cdf(10, 3, -0.1)
     with pytest.raises(ValueError, match="grid"):
         min_angle_expectation_bounds(10, 3, grid=2)
+
+
+def test_theta_bar_deviation_validates_depths():
+    from ntk_lib.correlations import theta_bar_deviation
+
+    # a single integer is one depth (Python, NumPy or 0-d tensor), the same as a one-element list
+    assert theta_bar_deviation(0.5, 3) == theta_bar_deviation(0.5, [3])
+    assert theta_bar_deviation(0.5, np.int64(3)) == theta_bar_deviation(0.5, [3])
+    assert theta_bar_deviation(0.5, torch.tensor(3)) == theta_bar_deviation(0.5, [3])
+    for bad in (2.5, "3", True, None):
+        with pytest.raises(TypeError, match="depths"):
+            theta_bar_deviation(0.5, bad)
+    with pytest.raises(ValueError, match="depths"):
+        theta_bar_deviation(0.5, [])
+    with pytest.raises(ValueError, match="depths"):
+        theta_bar_deviation(0.5, 0)
+
+
+def test_theta_bar_deviations_entrywise_and_diagonal():
+    from ntk_lib.correlations import theta_bar_deviation, theta_bar_deviations
+
+    x = sphere(4, 6, seed=5)
+    g = (x @ x.T).clamp(-1, 1)
+    g.fill_diagonal_(1.0)
+    depths = [1, 3, 40]
+    e, d = theta_bar_deviations(g, depths)
+    assert e.shape == d.shape == (3, 4, 4) and e.dtype == torch.float64
+    for i, j in ((0, 1), (2, 3), (3, 0)):
+        e_ij, d_ij = theta_bar_deviation(float(g[i, j]), depths)
+        assert torch.allclose(d[:, i, j], torch.tensor(d_ij, dtype=torch.float64), rtol=0, atol=0)
+        assert torch.allclose(e[:, i, j], torch.tensor(e_ij, dtype=torch.float64), rtol=0, atol=0)
+    # the diagonal: Theta-bar(x, x) = 1, so D_L = 3L/4 and e_L = 0
+    assert torch.equal(d[:, 1, 1], torch.tensor([0.75, 2.25, 30.0], dtype=torch.float64))
+    assert torch.equal(e[:, 2, 2], torch.zeros(3, dtype=torch.float64))
+    # 1/4 + D/L is the normalized kernel itself
+    tb = theta_bar_recurrence(g, 40)
+    assert torch.allclose(0.25 + d[-1] / 40, tb[-1], atol=1e-13)
+    with pytest.raises(ValueError, match="rho1"):
+        theta_bar_deviations([0.5, 1.5], [3])
+    with pytest.raises(TypeError, match="depths"):
+        theta_bar_deviations([0.5], 2.5)
+
+
+def test_theorem3_projection_rate_survives_the_log_term():
+    # the ln L / L part of Theta-bar - 1/4 is the same for every pair, a multiple of 11^T - I, so the top
+    # eigenprojection of Theta-bar(XX^T) approaches 11^T/n at rate 1/L although every entry converges at ln L / L
+    from ntk_lib.correlations import theta_bar_deviations
+
+    n = 4
+    x = sphere(n + 1, 16, seed=6)
+    g = (x[:n] @ x[:n].T).clamp(-1, 1)
+    g.fill_diagonal_(1.0)
+    depths = [10**3, 10**4]
+    _, d = theta_bar_deviations(g, depths)
+    _, dx = theta_bar_deviations((x[:n] @ x[n]).clamp(-1, 1), depths)
+    j = torch.full((n, n), 1 / n, dtype=torch.float64)
+    scaled = []
+    for i, L in enumerate(depths):
+        v = torch.linalg.eigh(0.25 + d[i] / L).eigenvectors[:, -1]
+        scaled.append(L * float(torch.linalg.matrix_norm(torch.outer(v, v) - j)))
+    assert scaled[1] == pytest.approx(scaled[0], rel=0.05)  # L |P_1 - J| levels off
+    growth = float(dx[1].abs().max() - dx[0].abs().max())  # L max_i |Theta-bar(x, x_i) - 1/4| keeps growing
+    assert growth == pytest.approx(3 / 8 * math.log(10), rel=0.05)  # 3/8 ln 10 per decade, not 0
+
+
+def test_eta_circle_eigenvalues_exact_spectrum():
+    from ntk_lib.correlations import eta_circle_eigenvalues
+
+    n = 32
+    pts = torch.stack([torch.cos(2 * math.pi * torch.arange(n, dtype=torch.float64) / n),
+                       torch.sin(2 * math.pi * torch.arange(n, dtype=torch.float64) / n)], dim=1)
+    eta = eta_recurrence((pts @ pts.T).clamp(-1, 1), 5)
+    lam = eta_circle_eigenvalues(n, [1, 2, 3, 5])
+    assert lam.shape == (4, n // 2 + 1) and lam.dtype == torch.float64
+    # with multiplicities (2 for 0 < m < n/2) they are the float64 eigenvalues where those are resolved
+    for row, L in zip(lam, [1, 2, 3, 5]):
+        full = torch.sort(torch.cat([row, row[1 : n // 2]])).values
+        assert torch.allclose(full, torch.linalg.eigvalsh(eta[L - 1]), atol=1e-12)
+    assert float(lam[0, 1]) == pytest.approx(n / 2, rel=1e-14)  # eta^(1) = x.x': only m = 1
+    # deep: far below float64 resolution, yet the same with more digits, and the m = 3 eigenvalue stays negative
+    deep = eta_circle_eigenvalues(n, [20, 30])
+    more = eta_circle_eigenvalues(n, [20, 30], digits=90)
+    assert torch.allclose(deep[:, 1:], more[:, 1:], rtol=1e-12, atol=0)
+    assert bool((deep[:, 3] < 0).all()) and float(deep[1, 3]) > -1e-15
+    ratio = deep[:, 3] / deep[:, 1]
+    assert float(ratio[1]) == pytest.approx(float(ratio[0]), rel=1e-8)  # the sign pattern is frozen
+    with pytest.raises(ValueError, match="n_points"):
+        eta_circle_eigenvalues(2, [3])
+    with pytest.raises(TypeError, match="depths"):
+        eta_circle_eigenvalues(8, [2.5])
+    with pytest.raises(ValueError, match="digits"):
+        eta_circle_eigenvalues(8, [3], digits=5)

@@ -153,6 +153,10 @@ SPECS: dict[str, Spec] = {
     "correlations.depth_scale": Spec(correlations.depth_scale, {"x": _x}, arrays=("x",)),
     "correlations.theta_bar_deviation": Spec(correlations.theta_bar_deviation, {"rho1": 0.3, "depths": [2, 4]},
                                              reals={"rho1": (True, False)}),
+    "correlations.theta_bar_deviations": Spec(correlations.theta_bar_deviations, {"rho1": lambda: _vec().tanh(), "depths": [2, 4]},
+                                              arrays=("rho1",), any_rank=("rho1",), empty_ok=("rho1",)),
+    "correlations.eta_circle_eigenvalues": Spec(correlations.eta_circle_eigenvalues, {"n_points": 8, "depths": [2, 3]},
+                                                ints={"n_points": 3, "digits": 20}),
     "correlations.depth_offset": Spec(correlations.depth_offset, {"errors": lambda: torch.tensor([0.1, 0.05, 0.02]),
                                                                   "depths": lambda: torch.tensor([2.0, 4.0, 8.0])},
                                       arrays=("errors", "depths")),
@@ -271,6 +275,8 @@ SPECS: dict[str, Spec] = {
                                     arrays=("mu",), ints={"n_train": 1, "k": 0}),
     "periodic.oracle_filter_risk": Spec(periodic.oracle_filter_risk, {"coefficients": _vec, "noise_std": 0.1},
                                         arrays=("coefficients",), reals={"noise_std": (False, False)}),
+    "periodic.alias_grid": Spec(periodic.alias_grid, {"max_freq": 5, "n_train": 4},
+                                ints={"max_freq": 0, "n_train": 1, "oversample": 2}),
     # lazy (linearized) training of one-hot networks
     "lazy.ntk_layer_split": Spec(lazy.ntk_layer_split, {"x1": _x, "x2": lambda: _x(4, 3, 2), "depth": 3, "bias_var": 0.1},
                                  arrays=("x1", "x2"), ints={"depth": 1},
@@ -278,6 +284,11 @@ SPECS: dict[str, Spec] = {
     "lazy.cumulative_residual": Spec(lazy.cumulative_residual, {"k_train": _k, "r0": _vec, "steps": [0, 3], "lr": 0.1},
                                      arrays=("k_train", "r0"), reals={"lr": (False, False)}, times=("steps",),
                                      rtol=1e-7),
+    "lazy.ntk_top_eigenvalue": Spec(lazy.ntk_top_eigenvalue, {"model": _mlp(), "x": _x, "iters": 5},
+                                    arrays=("x",), ints={"iters": 1, "seed": 0}, rtol=1e-6),
+    "lazy.linearized_descent": Spec(lazy.linearized_descent, {"model": _mlp(), "x": _x, "y": _vec, "lr": 0.01,
+                                                              "steps": 2},
+                                    arrays=("x", "y"), ints={"steps": 0}, reals={"lr": (False, False)}, rtol=1e-6),
     "lazy.last_hidden": Spec(lazy.last_hidden, {"model": _mlp(), "x": _x}, arrays=("x",), rtol=1e-6),
     "lazy.linearized_change": Spec(lazy.linearized_change, {"model": _mlp(), "x": _x, "a": _vec},
                                    arrays=("x", "a"), rtol=1e-6),
@@ -487,6 +498,7 @@ def _time_cases(name):
 MODEL_INPUTS = {  # functions that apply a model to an input: a feature-size mismatch is named
     "empirical.empirical_ntk": "x1", "training.train_gd": "x", "cross_entropy.train_gd_cross_entropy": "x",
     "stability.top_eigenvalue": "x", "residual.mask_expected_ntk": "x1", "residual.partial_ntk": "x1",
+    "lazy.linearized_descent": "x", "lazy.ntk_top_eigenvalue": "x",
 }
 
 
@@ -566,14 +578,7 @@ def run_case(fname: str, arg: str, family: str) -> str | None:
 CASES = all_cases()
 
 # Known failures, each with why it is left as it is; strict, so a fix makes the test say so.
-KNOWN = {
-    # a low-level map on tensors that the kernel recursions call in their inner loop: it takes
-    # already-checked float tensors and does no conversion or checking of its own
-    **{("activations.relu_pair", a, f): "unchecked inner-loop map"
-       for a in ("q1", "q2", "c")
-       for f in ("nan", "inf", "empty", "bool", "complex", "string", "numpy", "list", "requires_grad")},
-    ("cross_entropy.train_gd_cross_entropy", "labels", "numpy"): "labels must be a torch tensor (named error)",
-}
+KNOWN: dict = {}  # none left: relu_pair checks its arrays, train_gd_cross_entropy uses the shared as_labels
 
 
 def _param(case):

@@ -122,4 +122,4 @@ def test_cross_entropy_gd_learns_a_separable_problem():
     with pytest.raises(ValueError, match="labels must lie"):
         train_gd_cross_entropy(net, x, labels + 3, lr=0.1, steps=1)
     with pytest.raises(TypeError, match="labels"):
-        train_gd_cross_entropy(net, x, labels.float(), lr=0.1, steps=1)
+        train_gd_cross_entropy(net, x, labels.float() + 0.5, lr=0.1, steps=1)  # fractional: not class indices

@@ -323,7 +323,7 @@ def test_numpy_integers_accepted_wherever_python_ints_are():
     i = np.int64
     x = _sphere(5, 3)
     assert torch.equal(relu_ntk(x, depth=i(3)), relu_ntk(x, depth=3))
-    assert torch.equal(relu_ntk(x, depth=3, block_elems=i(7)), relu_ntk(x, depth=3))
+    assert torch.equal(relu_ntk(x, depth=3, block_elems=i(7)), relu_ntk(x, depth=3, block_elems=7))
     assert torch.equal(theta_bar_recurrence(torch.tensor(0.3), np.int32(4)), theta_bar_recurrence(torch.tensor(0.3), 4))
     assert correlations.relu_correlations(torch.tensor(0.3), i(3))[0].shape[0] == 3
     assert correlations.eta_recurrence(torch.tensor(0.3), i(3)).shape[0] == 3
