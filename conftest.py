@@ -2,10 +2,13 @@
 
 nbval compares a fresh run of each chapter with its committed outputs, which hold no progress bars
 (chapters are executed with them off); the kernels nbval starts inherit this environment, so
-``pytest --nbval notebooks/*.ipynb`` passes without the Makefile's ``NTK_PROGRESS=0``.
+``pytest --nbval notebooks/*.ipynb`` passes without the Makefile's ``NTK_PROGRESS=0``; the same
+environment pins the CPU kernels (``ntk_lib.notebook.REPRODUCIBLE_ENV``) as when the chapters were
+executed. nbval compares decimals to a relative tolerance (``tests/notebooks/tolerance.py``).
 """
 
-import os
+from ntk_lib.notebook import reproducible_environment
 
-os.environ.setdefault("NTK_PROGRESS", "0")
-os.environ.setdefault("PYTHONHASHSEED", "0")
+reproducible_environment()
+
+pytest_plugins = ["tests.notebooks.tolerance"]

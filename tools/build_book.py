@@ -45,6 +45,9 @@ def execute(notebooks: list[Path]) -> None:
     import papermill as pm
     from execution_record import describe_device, record
 
+    from ntk_lib.notebook import reproducible_environment
+
+    reproducible_environment()  # the kernels papermill starts inherit it
     print(f"executing {len(notebooks)} chapters at book scale on {describe_device()}", flush=True)
     for nb in notebooks:
         t = time.perf_counter()

@@ -26,6 +26,8 @@ from execution_record import record  # noqa: E402
 from sync_repo_url import apply_install_url  # noqa: E402
 from tag_cells import tag  # noqa: E402
 
+from ntk_lib.notebook import reproducible_environment  # noqa: E402
+
 NOTEBOOK_METADATA = {
     "accelerator": "GPU",
     "colab": {"provenance": [], "gpuType": "T4"},
@@ -45,7 +47,7 @@ def build(ipynb: Path) -> None:
     nb.metadata["jupytext"] = {"formats": "ipynb,py:percent"}
     os.environ["NTK_PROGRESS"] = "0"
     os.environ.setdefault("NTK_DEVICE", "cpu")
-    os.environ.setdefault("PYTHONHASHSEED", "0")
+    reproducible_environment()
     t = time.perf_counter()
     NotebookClient(
         nb,

@@ -11,13 +11,6 @@ import pytest
 
 from .conftest import NOTEBOOKS, ROOT
 
-# Chapters committed before the check existed, with the figures it flags; listed so the check stays on
-# for every other chapter. An entry whose chapter passes fails the test: delete it once fixed.
-UNLABELED_KNOWN = {
-    "01_ntk_ode": "kernel heatmaps: right panel's y axis and the colorbar",
-    "02_spectral_bias": "Fourier-feature figure: the right panel's y axis",
-}
-
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_chapter_runs_at_smoke_scale(path):
@@ -39,8 +32,4 @@ def test_chapter_runs_at_smoke_scale(path):
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors
     unlabeled = figures.read_text() if figures.exists() else ""
-    known = UNLABELED_KNOWN.get(path.stem)
-    if known and unlabeled:
-        pytest.xfail(f"unlabeled axes, known: {known}\n{unlabeled}")
-    assert not known, f"{path.stem} labels every axis now: remove it from UNLABELED_KNOWN"
     assert not unlabeled, f"figures with unlabeled axes or colorbars (ntk_lib.plotting.unlabeled_axes):\n{unlabeled}"
