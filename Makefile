@@ -38,8 +38,9 @@ lint: $(STAMP)
 test-lib: $(STAMP)
 	$(PY) -m pytest tests --ignore=tests/notebooks --ignore=tests/book -q
 
+# twins in sync, generated Colab cells and folds, and the numeric tolerance nbval uses
 test-twins: $(STAMP)
-	$(PY) -m pytest tests/notebooks/test_twins.py -q
+	$(PY) -m pytest tests/notebooks/test_twins.py tests/notebooks/test_tidy.py tests/notebooks/test_tolerance.py -q
 
 test-papermill: $(STAMP)
 	$(PY) -m pytest tests/notebooks/test_papermill.py -q

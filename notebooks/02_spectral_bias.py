@@ -64,9 +64,10 @@ import torch
 from ntk_lib import layers as nl
 from ntk_lib.analytic import relu_nngp, relu_ntk
 from ntk_lib.data import circle, sum_of_sines, unit_interval
+from ntk_lib.device import precise_dtype
 from ntk_lib.dynamics import gradient_descent, gradient_flow, kernel_regression
 from ntk_lib.empirical import empirical_ntk
-from ntk_lib.fit import Interval, loglog_slope, mean_interval, paired_interval, slope_interval
+from ntk_lib.fit import geometric_interval, loglog_slope, mean_interval, paired_interval, ratio_interval, slope_interval
 from ntk_lib.models import MLP, FourierFeatures
 from ntk_lib.notebook import glue, setup
 from ntk_lib.periodic import alias_fraction, alias_grid, fourier_coefficients, oracle_filter_risk
@@ -86,6 +87,7 @@ from ntk_lib.training import log_spaced_steps, progress_bar, train_gd
 
 run = setup(SCALE, SEED, DEVICE)
 dev = run.device
+DT = precise_dtype(dev)  # float64 (float32 on MPS): printed digits that do not depend on the CPU
 cfg = run.pick(
     {
         "smoke": dict(grid=64, depths=[2, 3], n_circle=16, width=128, fit_width=128, fit_seeds=2, K=3, amps=[1.0], noise_n=24, draws=20, noise_steps=200, ff_width=64, ff_steps=150, sigmas=[1.0, 8.0, 64.0], ff_seeds=2),
@@ -96,22 +98,11 @@ cfg = run.pick(
 print(f"scale {run.scale}: circle grid {cfg['n_circle']}, width {cfg['width']}, frequencies 1..{cfg['K']}")
 
 
-def geo_interval(values):
-    """Positive values, one per seed: geometric mean and the 95 % Student-t interval of the mean of their
-    logarithms, mapped back (never below zero). ``sd`` is the standard deviation of the logarithms."""
-    li = mean_interval(np.log(np.asarray(values, dtype=float)))
-    return Interval(math.exp(li.mean), math.exp(li.low), math.exp(li.high), li.sd, li.n)
-
-
 def positive_summary(values):
     """Non-negative values, one per seed: the geometric-mean interval when all are positive, else the values."""
     v = np.asarray(values, dtype=float)
-    return str(geo_interval(v)) if bool((v > 0).all()) else "per seed " + ", ".join(f"{x:.3g}" for x in v)
+    return str(geometric_interval(v)) if bool((v > 0).all()) else "per seed " + ", ".join(f"{x:#.3g}" for x in v)
 
-
-def ratio_interval(a, b):
-    """Paired ratio a/b over seeds (same seeds for both): geometric mean and interval, from the log differences."""
-    return geo_interval(np.asarray(a, dtype=float) / np.asarray(b, dtype=float))
 
 # %% [markdown]
 # ## 2.1 The NTK's modes on the circle are Fourier harmonics
@@ -229,21 +220,21 @@ print(f"depth 2 on {cfg['n_circle']} points: {int(zero.sum())} zero eigenvalues 
       f" eigh's vectors for them lie in the odd harmonics to better than {TOL:.0e}: {1 - in_odd < TOL};"
       f" a random mixture of odd harmonics has |K v| below {TOL:.0e} lambda_max |v|: {mix_ok}")
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Eigenvalues of the analytic NTK on the circle against frequency, for several depths (log-log). Filled markers: even frequencies, open markers: odd ones. The dashed line has slope -2 (drawn below the curves, so that none is hidden). At depth 2 the odd frequencies k >= 3 have eigenvalue zero (not drawn).", "name": "fig-ch2-spectrum"}}
+# %% mystnb={"figure": {"caption": "Eigenvalues mu_k of the analytic NTK's integral operator on the circle against frequency, for several depths (log-log), computed on 8192 equally spaced points, where aliasing is negligible (section 2.1's last bullet gives the grid's values). Filled markers: even frequencies, open markers: odd ones (markers drawn up to k = 32; beyond, the line joins the even frequencies). The dashed line has slope -2 (drawn below the curves, so that none is hidden). At depth 2 the odd frequencies k >= 3 have eigenvalue zero (not drawn).", "name": "fig-ch2-spectrum"}} tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(6.4, 4.0))
 cmap = plt.get_cmap("viridis")
-kmax = cfg["grid"] // 4
+kmax = 256  # the operator's values (8192-point grid), up to the end of the large-k fit range
 for i, L in enumerate(cfg["depths"]):
     c = cmap(i / max(len(cfg["depths"]) - 1, 1))
-    m = mu[L].numpy()
-    sel_e = (ks >= 1) & (ks <= kmax) & (ks % 2 == 0)
-    sel_o = (ks >= 1) & (ks <= kmax) & (ks % 2 == 1) & (m > 1e-12 * m[1])
-    ax.loglog(ks[sel_e], m[sel_e], "o-", ms=3, lw=1, color=c, label=f"depth {L}")
-    ax.loglog(ks[sel_o], m[sel_o], "o", ms=4, mfc="none", color=c)
-ref = 0.3 * min(mu[L].numpy()[2] for L in cfg["depths"]) * (ks[2 : kmax + 1] / 2.0) ** -2.0  # below every curve
-ax.loglog(ks[2 : kmax + 1], ref, "k--", lw=1, label=r"$\propto k^{-2}$ (offset)")
+    m = mu_op[L].numpy()
+    sel_e = (kf >= 1) & (kf <= kmax) & (kf % 2 == 0)
+    sel_o = (kf >= 1) & (kf <= 32) & (kf % 2 == 1) & (m > 1e-12 * m[1])  # odd markers only where they can be told apart
+    ax.loglog(kf[sel_e], m[sel_e], "o-", ms=3, lw=1, color=c, markevery=list(np.flatnonzero(kf[sel_e] <= 32)), label=f"depth {L}")
+    ax.loglog(kf[sel_o], m[sel_o], "o", ms=4, mfc="none", color=c)
+ref = 0.3 * min(mu_op[L].numpy()[2] for L in cfg["depths"]) * (kf[2 : kmax + 1] / 2.0) ** -2.0  # below every curve
+ax.loglog(kf[2 : kmax + 1], ref, "k--", lw=1, label=r"$\propto k^{-2}$ (offset)")
 ax.set_xlabel("frequency $k$")
-ax.set_ylabel(r"eigenvalue $\mu_k$ of $\Theta_\infty$")
+ax.set_ylabel(r"operator eigenvalue $\mu_k$ of $\Theta_\infty$")
 ax.set_title("the NTK's spectrum on the circle")
 ax.legend()
 plt.show()
@@ -252,7 +243,8 @@ plt.show()
 # The dense eigendecomposition and the Fourier formula agree to better than $10^{-12}$ relative to
 # $\lambda_{\max}$ (checked: {glue:text}`ch2_eig_ok`), and every eigenvector is a single harmonic. This is the set-up of
 # Basri et al. {cite}`basri2019convergence,basri2020frequency`, who derived the NTK's eigenvalues on the
-# circle and measured time to fit growing like $k^2$; the following re-derives their observations.
+# circle and measured time to fit growing like $k^2$; the following re-derives their observations (section 2.2
+# shows at which $k$ the $k^2$ applies).
 #
 # * **The eigenvalues fall like a power of the frequency.** The operator's eigenvalues (computed on a grid
 #   of 8192 points, where aliasing is negligible) fall over even $k$ from 64 to 256 with exponent
@@ -313,7 +305,7 @@ plt.show()
 # %%
 glue("ch2_width", cfg["width"])
 glue("ch2_fit_width", cfg["fit_width"])
-Xc = x_c.to(dev, torch.float32)
+Xc = x_c.to(dev, DT)
 eta = 1.0 / float(lam_circ.max())
 freqs = list(range(1, cfg["K"] + 1))
 t_pred = time_to_fit(lam_circ[freqs], 0.1, step=eta)
@@ -327,8 +319,8 @@ jobs = [(a, k, r) for a in cfg["amps"] for k in freqs for r in range(cfg["fit_se
 for amp, k, r in progress_bar(jobs, desc="one network per frequency and seed"):
     y = amp * torch.sin(k * theta_c)
     u = y / y.norm()
-    net = MLP(2, cfg["fit_width"], 3, seed=SEED + k + 100 * r).to(dev)  # same seeds for both amplitudes: paired
-    hist = train_gd(net, Xc, y.to(dev, torch.float32), lr=eta, steps=steps_fit, record=record, ntk_at=ntk_steps, progress=False)
+    net = MLP(2, cfg["fit_width"], 3, seed=SEED + k + 100 * r).to(dev, DT)  # same seeds for both amplitudes: paired
+    hist = train_gd(net, Xc, y.to(dev, DT), lr=eta, steps=steps_fit, record=record, ntk_at=ntk_steps, progress=False)
     resid = (hist.train_pred.double().cpu() - y) @ u
     frac = (resid / resid[0]).abs().clamp_min(1e-12).numpy()
     rq = [float(u @ hist.ntk[s].double().cpu() @ u) for s in ntk_steps]  # the eigenvalue along u, over time
@@ -343,7 +335,7 @@ for a in cfg["amps"]:
 a_big, a_small = cfg["amps"][0], cfg["amps"][-1]
 kk = cfg["K"]
 glue("ch2_fit_seeds", cfg["fit_seeds"])
-r_hi_big, r_hi_small, r_lo_big = geo_interval(ratio[a_big][:, -1]), geo_interval(ratio[a_small][:, -1]), geo_interval(ratio[a_big][:, 1])
+r_hi_big, r_hi_small, r_lo_big = geometric_interval(ratio[a_big][:, -1]), geometric_interval(ratio[a_small][:, -1]), geometric_interval(ratio[a_big][:, 1])
 r_hi_pair = ratio_interval(ratio[a_big][:, -1], ratio[a_small][:, -1])  # paired: same initializations for both amplitudes
 glue("ch2_ratio_hi_big", str(r_hi_big))
 glue("ch2_ratio_hi_small", str(r_hi_small))
@@ -384,6 +376,9 @@ glue("ch2_tslope_meas", str(meas_slope))
 glue("ch2_lam_slope_fit", lam_slope)
 glue("ch2_tslope_step", pred_slope + lam_slope)
 glue("ch2_tslope_even", pred_slope_even)
+glue("ch2_tslope_vs2", "excludes" if meas_slope.low > 2 or meas_slope.high < 2 else "contains")
+glue("ch2_tslope_phrase", "the network's time to fit grows faster than k²" if meas_slope.low > 2
+     else ("the network's time to fit grows more slowly than k²" if meas_slope.high < 2 else "the network's exponent is not resolved from 2"))
 glue("ch2_tslope_cmp", "steeper than predicted (the interval lies above it)" if meas_slope.low > pred_slope
      else ("shallower than predicted" if meas_slope.high < pred_slope else "consistent with the prediction (the interval contains it)"))
 # the kernel's own order on the grid: the closest pair of neighbouring frequencies
@@ -394,12 +389,12 @@ glue("ch2_tie_k", freqs[j_tie])
 glue("ch2_tie_k1", freqs[j_tie] + 1)
 glue("ch2_tie_ratio", nb_ratio[j_tie])
 print(f"grid eigenvalue ratios lambda_k / lambda_(k+1), k = {freqs[:-1]}:", np.round(nb_ratio, 3).tolist())
-print(f"time to fit / predicted at k = {kk} (geometric mean [95% interval]): A={a_big} {r_hi_big}, A={a_small} {r_hi_small}; paired ratio {r_hi_pair}")
-print(f"largest dip of the eigenvalue along sin({kk} theta) during training: {positive_summary(rq_drop[a_big])} (A={a_big}), {positive_summary(rq_drop[a_small])} (A={a_small}); paired difference {dip_pair}")
+print(f"time to fit / predicted at k = {kk} (geometric mean [95% interval]): A={a_big} {str(r_hi_big)}, A={a_small} {str(r_hi_small)}; paired ratio {str(r_hi_pair)}")
+print(f"largest dip of the eigenvalue along sin({kk} theta) during training: {positive_summary(rq_drop[a_big])} (A={a_big}), {positive_summary(rq_drop[a_small])} (A={a_small}); paired difference {str(dip_pair)}")
 print(f"linearized trip E|theta_inf - theta_0|^2: {trip[a_big]:.3g} (A={a_big}), {trip[a_small]:.3g} (A={a_small}); of which tr(Theta^-1 Sigma) from f0: {trip_f0:.3g}")
 print(f"time-to-fit growth over k = {freqs[1]}..{kk}: predicted k^{pred_slope:.2f} (grid eigenvalues k^{lam_slope:.2f}; even k only k^{pred_slope_even:.2f}), measured (A={a_small}) exponent {meas_slope}")
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Left: the residual along sin(k theta), relative to its start, for each frequency (solid: network with the smallest amplitude; dashed: the kernel's prediction). Right: time to fit to 10%, measured on the network against the kernel's prediction, for two target amplitudes; the diagonal is perfect agreement.", "name": "fig-ch2-bias"}}
+# %% mystnb={"figure": {"caption": "Left: the residual along sin(k theta), relative to its start, for each frequency (solid: network with the smallest amplitude; dashed: the kernel's prediction). Right: time to fit to 10%, measured on the network against the kernel's prediction, for two target amplitudes; the diagonal is perfect agreement.", "name": "fig-ch2-bias"}} tags=["hide-input"]
 fig, axes = plt.subplots(1, 2, figsize=(11.5, 4.0), layout="constrained")
 cm = plt.get_cmap("plasma")
 for i, k in enumerate(freqs):
@@ -435,14 +430,16 @@ plt.show()
 # section 2.1), a near-tie that a network can swap. Fitted as powers of $k$ over $k = 2, \dots,$
 # {glue:text}`ch2_K`, the measured times grow with exponent {glue:text}`ch2_tslope_meas` (amplitude
 # {glue:text}`ch2_amp_small`; 95 % interval over seeds, Student $t$), the predicted ones with
-# {glue:text}`ch2_tslope_pred:.2f`: the measured exponent is {glue:text}`ch2_tslope_cmp`. The predicted
-# exponent is steeper than the $k^{2}$ one would read off the asymptotic $\mu_k\propto k^{-2}$ of section 2.1,
-# and this is not a contradiction: over the fitted range itself the grid's eigenvalues fall with exponent
-# {glue:text}`ch2_lam_slope_fit:.2f` (steeper than the operator's asymptote at these small $k$), and the time
-# $\ln 10/\lambda_k$ inherits that exponent with the sign flipped; the discrete-step formula adds
-# {glue:text}`ch2_tslope_step:.2f`, and fitting the even frequencies only gives
+# {glue:text}`ch2_tslope_pred:.2f`: the measured exponent is {glue:text}`ch2_tslope_cmp`, and its interval
+# {glue:text}`ch2_tslope_vs2` the exponent 2 of Basri et al.'s $k^2$. The predicted exponent is steeper than
+# the $k^{2}$ one would read off the asymptotic $\mu_k\propto k^{-2}$ of section 2.1, and this is not a
+# contradiction: $k^2$ is the large-$k$ asymptote, and these $k$ are small. Over the fitted range itself the
+# grid's eigenvalues fall with exponent {glue:text}`ch2_lam_slope_fit:.2f` (steeper than the operator's
+# asymptote at these small $k$), and the time $\ln 10/\lambda_k$ inherits that exponent with the sign flipped;
+# the discrete-step formula adds {glue:text}`ch2_tslope_step:.2f`, and fitting the even frequencies only gives
 # {glue:text}`ch2_tslope_even:.2f`, so the odd frequencies move the exponent little. The predicted times are
-# $\ln 10/\lambda_k$ by construction; only the network's times are data. And the network is **slower than its
+# $\ln 10/\lambda_k$ by construction; only the network's times are data, and no network is trained at the
+# large $k$ where $k^2$ would apply. And the network is **slower than its
 # kernel at high frequency**: at $k =$ {glue:text}`ch2_K` it needs {glue:text}`ch2_ratio_hi_big` times the
 # predicted time with $A = 1$ and {glue:text}`ch2_ratio_hi_small` times with the smaller amplitude (geometric
 # means over seeds with 95 % intervals; {glue:text}`ch2_slower_sentence`), while at $k=2$ the ratio is
@@ -515,8 +512,11 @@ i_star = int(risk_formula.argmin())
 t_star = float(times_n[i_star])
 j_star = int(test_mc.argmin())
 signal = mode_coefficients(vec_n, fs_train) ** 2
-is_signal, is_passed = signal > noise_std**2, lam_n * t_star > 1
-worth, passed, both = int(is_signal.sum()), int(is_passed.sum()), int((is_signal & is_passed).sum())
+is_signal = signal > noise_std**2  # more signal than noise: the oracle's gain c^2/(c^2+s^2) exceeds 1/2
+worth = int(is_signal.sum())
+# the filter is soft: report each mode's factor phi_i = 1 - exp(-lambda_i t*), not a count of lambda_i t* > 1
+phi_star = spectral_filter(lam_n, t_star)[0]
+gain = signal / (signal + noise_std**2)  # the oracle filter's factor for each mode
 mc_err = float(((risk_mc - risk_formula).abs() / risk_formula).max())
 glue("ch2_noise_std", noise_std)
 glue("ch2_noise_n", cfg["noise_n"])
@@ -527,35 +527,54 @@ glue("ch2_t_star_test", float(times_n[j_star]))
 glue("ch2_test_star", float(test_mc[j_star]))
 glue("ch2_test_interp", test_interp)
 glue("ch2_worth", worth)
-glue("ch2_passed", passed)
-glue("ch2_passed_both", both)
-glue("ch2_missed_signal", worth - both)
-glue("ch2_passed_noise", passed - both)
+glue("ch2_noise_var", noise_std**2)
+sig_idx, noise_idx = torch.nonzero(is_signal).flatten(), torch.nonzero(~is_signal).flatten()
+i_weak = int(sig_idx[int(phi_star[sig_idx].argmin())])  # the signal mode the filter passes least
+i_noisy = int(noise_idx[int(phi_star[noise_idx].argmax())])  # the noise-dominated mode it passes most
+i_short = int(sig_idx[int((gain - phi_star)[sig_idx].argmax())])  # the signal mode furthest below its oracle gain
+glue("ch2_phi_sig_min", float(phi_star[i_weak]))
+glue("ch2_phi_sig_max", float(phi_star[sig_idx].max()))
+glue("ch2_phi_weak_c2", float(signal[i_weak]))
+glue("ch2_phi_weak_gain", float(gain[i_weak]))
+glue("ch2_phi_half", "more than half of it is fitted" if float(phi_star[i_weak]) > 0.5 else "less than half of it is fitted")
+glue("ch2_phi_noise_max", float(phi_star[i_noisy]))
+glue("ch2_phi_noise_gain", float(gain[i_noisy]))
+glue("ch2_phi_short", float(phi_star[i_short]))
+glue("ch2_phi_short_gain", float(gain[i_short]))
+glue("ch2_phi_short_c2", float(signal[i_short]))
+mixed = float(phi_star[i_noisy]) > float(phi_star[i_weak])
+glue("ch2_order_sentence", "The filter orders modes by eigenvalue alone, and the signal does not quite: a noise-dominated mode gets a larger factor than a signal mode."
+     if mixed else "The filter orders modes by eigenvalue alone, and here every signal mode gets a larger factor than every noise-dominated one.")
+glue("ch2_short_phrase", "the signal mode that early stopping shortchanges most" if float(gain[i_short] - phi_star[i_short]) > 0
+     else "every signal mode gets at least its oracle gain; the closest")
 oracle = oracle_filter_risk(mode_coefficients(vec_n, fs_train), noise_std)
 glue("ch2_risk_es", float(risk_formula.min()))
 glue("ch2_risk_oracle", oracle)
 glue("ch2_risk_interp", float(risk_formula[-1]))
+glue("ch2_es_share", (float(risk_formula[-1]) - float(risk_formula.min())) / (float(risk_formula[-1]) - oracle))
 print(f"in-sample risk: best early stopping {float(risk_formula.min()):.4f}, oracle filter c^2/(c^2+s^2) {oracle:.4f}, t = {float(times_n[-1]):.0e}: {float(risk_formula[-1]):.4f}")
 print(f"formula vs Monte Carlo ({cfg['draws']} noise draws): max relative gap {mc_err:.3f}")
 print(f"best stopping time: t* = {t_star:.3g} (in-sample formula), {float(times_n[j_star]):.3g} (test error, Monte Carlo)")
 print(f"test MSE at the best time {float(test_mc[j_star]):.4f} vs at interpolation {test_interp:.4f}")
-print(f"modes with signal c_i^2 > s^2: {worth}; modes with lambda_i t* > 1: {passed}; both: {both}")
-for i in np.flatnonzero((is_signal ^ is_passed).numpy()):
-    print(f"  mode {i}: c_i^2 = {float(signal[i]):.3f}, lambda_i t* = {float(lam_n[i] * t_star):.2f}")
+print(f"modes with signal c_i^2 > s^2 = {noise_std**2:g}: {worth}; the top modes at t*:")
+print(" mode   lambda_i t*   filter phi_i   signal c_i^2   oracle gain c^2/(c^2+s^2)")
+for i in range(min(10, cfg["noise_n"])):
+    print(f"{i:5d}   {float(lam_n[i] * t_star):#10.3g}   {float(phi_star[i]):12.3f}   {float(signal[i]):#12.3g}   {float(gain[i]):12.3f}"
+          + ("   (signal)" if bool(is_signal[i]) else ""))
 
 # %% [markdown]
 # A real network on one noisy draw, against the closed-form flow with its own $f_0$ and the
 # analytic kernel: both test curves should turn up at the same time.
 
 # %%
-Xn = x_n.to(dev, torch.float32)
-Xd = x_dense.to(dev, torch.float32)
+Xn = x_n.to(dev, DT)
+Xd = x_dense.to(dev, DT)
 y_one = y_noisy[:, 0]
-net_n = MLP(2, cfg["width"], 3, seed=SEED + 3).to(dev)
+net_n = MLP(2, cfg["width"], 3, seed=SEED + 3).to(dev, DT)
 with torch.no_grad():
     f0_n, f0_d = net_n(Xn).double().cpu(), net_n(Xd).double().cpu()
 eta_n = 1.0 / float(lam_n[0])
-hist_n = train_gd(net_n, Xn, y_one.to(dev, torch.float32), lr=eta_n, steps=cfg["noise_steps"], x_test=Xd, desc="noisy labels")
+hist_n = train_gd(net_n, Xn, y_one.to(dev, DT), lr=eta_n, steps=cfg["noise_steps"], x_test=Xd, desc="noisy labels")
 net_test_err = ((hist_n.test_pred.double().cpu() - fs_dense) ** 2).mean(1).numpy()
 flow_one = gradient_flow(k_n, y_one, t=hist_n.times, f0_train=f0_n, k_test_train=k_dn, f0_test=f0_d)
 flow_one_err = ((flow_one.test - fs_dense) ** 2).mean(1).numpy()
@@ -574,7 +593,7 @@ print(f"flow with Theta_inf from the network's f0: best test MSE {flow_one_err[i
 print(f"network: test MSE {net_test_err[i_flow]:.4f} at that time; its minimum {net_test_err[i_net]:.4f} comes {net_when};"
       f" at the end (t = {hist_n.times[-1]:.3g}) {net_test_err[-1]:.4f}")
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Left: the filter 1 - exp(-lambda t) against the eigenvalue at four times; dots mark the eigenvalues of the training kernel, dark ones where the target's signal exceeds the noise. Right: error against the clean target over training time; the formula (line) and Monte Carlo over noise draws (dots) for the in-sample error; the test error averaged over draws; one network and its kernel flow.", "name": "fig-ch2-filter"}}
+# %% mystnb={"figure": {"caption": "Left: the filter 1 - exp(-lambda t) against the eigenvalue at four times; dots mark the eigenvalues of the training kernel, dark ones where the target's signal exceeds the noise. Right: error against the clean target over training time; the formula (line) and Monte Carlo over noise draws (dots) for the in-sample error; the test error averaged over draws; one network and its kernel flow.", "name": "fig-ch2-filter"}} tags=["hide-input"]
 fig, axes = plt.subplots(1, 2, figsize=(11.5, 4.0), layout="constrained")
 lam_axis = torch.logspace(math.log10(max(float(lam_n[-1]), 1e-8)), math.log10(float(lam_n[0])) + 0.3, 300, dtype=torch.float64)
 for tt, ls in zip([0.1 * t_star, t_star, 10 * t_star, 1000 * t_star], [":", "-", "--", "-."]):
@@ -605,17 +624,25 @@ plt.show()
 # (largest relative gap {glue:text}`ch2_mc_err:.3f`). The in-sample error is smallest at
 # $t^* =$ {glue:text}`ch2_t_star:.3g` and the test error at {glue:text}`ch2_t_star_test:.3g`;
 # stopping there gives a test MSE of {glue:text}`ch2_test_star:.4f` against
-# {glue:text}`ch2_test_interp:.4f` for the interpolating solution. The spectrum explains the
-# stopping time, approximately: of the {glue:text}`ch2_noise_n` modes, {glue:text}`ch2_worth` carry more signal
-# than noise ($c_i^2 > s^2$), and at $t^*$ the filter has passed ($\lambda_i t^* > 1$) {glue:text}`ch2_passed`
-# modes, {glue:text}`ch2_passed_both` of them among the signal modes: it leaves {glue:text}`ch2_missed_signal`
-# signal mode(s) mostly unlearned and passes {glue:text}`ch2_passed_noise` noise-dominated one(s) (the modes
-# concerned are printed above). The filter orders modes by $\lambda_i$, the signal does not quite.
-# Early stopping is a filter with one knob, $t$; the best filter on the same eigenbasis, which knows the
-# signal, uses the gains $c_i^2/(c_i^2+s^2)$ ({func}`ntk_lib.periodic.oracle_filter_risk`): its in-sample
-# risk is {glue:text}`ch2_risk_oracle:.4f` against {glue:text}`ch2_risk_es:.4f` for the best stopping time and
-# {glue:text}`ch2_risk_interp:.4f` at the last time on the grid. Most of the gain over interpolation is
-# reached by the one-knob filter.
+# {glue:text}`ch2_test_interp:.4f` for the interpolating solution. Early stopping is a filter with one
+# knob, $t$; the best filter on the same eigenbasis, which knows the signal, uses the gains
+# $g_i = c_i^2/(c_i^2+s^2)$ ({func}`ntk_lib.periodic.oracle_filter_risk`): its in-sample risk is
+# {glue:text}`ch2_risk_oracle:.4f` against {glue:text}`ch2_risk_es:.4f` for the best stopping time and
+# {glue:text}`ch2_risk_interp:.4f` at the last time on the grid, so the one-knob filter reaches a fraction
+# {glue:text}`ch2_es_share:.2f` of the oracle's gain over interpolation.
+#
+# The spectrum explains the stopping time, approximately, and not as a sharp cut-off: the filter is soft. The
+# table printed under the bias-variance computation above gives each top mode's factor
+# $\varphi_i = 1-e^{-\lambda_i t^*}$ next to its gain $g_i$. Of the {glue:text}`ch2_noise_n` modes,
+# {glue:text}`ch2_worth` carry more signal than noise ($c_i^2 > s^2$, i.e. $g_i > \tfrac12$); at $t^*$ they pass
+# with factors from {glue:text}`ch2_phi_sig_min:.2f` to {glue:text}`ch2_phi_sig_max:.3f`, the noise-dominated
+# ones with at most {glue:text}`ch2_phi_noise_max:.2f`. The signal mode passed least has $c^2 =$
+# {glue:text}`ch2_phi_weak_c2:.3f` against $s^2 =$ {glue:text}`ch2_noise_var` (gain
+# {glue:text}`ch2_phi_weak_gain:.2f`) and factor {glue:text}`ch2_phi_sig_min:.2f`: {glue:text}`ch2_phi_half`.
+# {glue:text}`ch2_order_sentence` The noise-dominated mode with the largest factor would get
+# {glue:text}`ch2_phi_noise_gain:.2f` from the oracle, and {glue:text}`ch2_short_phrase` has
+# $\varphi =$ {glue:text}`ch2_phi_short:.2f` against the oracle's {glue:text}`ch2_phi_short_gain:.2f`
+# ($c^2 =$ {glue:text}`ch2_phi_short_c2:.2f`).
 #
 # The single network (one seed, one noise draw) shows the same rise of the test error, but not at the
 # same time as its kernel flow. The flow with $\Theta_\infty$ from the same $f_0$ is best at
@@ -666,7 +693,7 @@ x_ff_test = (torch.arange(M_TEST, dtype=torch.float64)[:, None] + 0.5) / M_TEST
 ff_freqs = [1, 3, 7, 12]
 K_HIGH = 5
 y_ff, y_ff_test = sum_of_sines(x_ff, ff_freqs), sum_of_sines(x_ff_test, ff_freqs)
-Xf, Xft, Yf = (t.to(dev, torch.float32) for t in (x_ff, x_ff_test, y_ff))
+Xf, Xft, Yf = (t.to(dev, DT) for t in (x_ff, x_ff_test, y_ff))
 
 
 def embedding(sigma, seed):
@@ -707,7 +734,7 @@ def train_ff(sigma, seed):
     if (sigma, seed) in _ff_runs:
         return _ff_runs[(sigma, seed)]
     ff = embedding(sigma, seed)
-    net = torch.nn.Sequential(ff, MLP(ff.out_features, cfg["ff_width"], 3, bias_var=1.0, seed=seed)).to(dev)
+    net = torch.nn.Sequential(ff, MLP(ff.out_features, cfg["ff_width"], 3, bias_var=1.0, seed=seed)).to(dev, DT)
     k_ex, k_ex_test = exact_ntk(ff, x_ff), exact_ntk(ff, x_ff_test, x_ff)
     lam_ex = eigh_descending(k_ex)[0]
     k_emp_all = empirical_ntk(net, torch.cat([Xf, Xft])).double().cpu()  # init kernel on training and test points
@@ -774,7 +801,7 @@ print(f"exact kernels are circulant to better than {TOL:.0e} relative: {max(base
 print(f"empirical vs exact NTK at width {cfg['ff_width']} (relative Frobenius): circle embedding {base['emp_vs_exact']:.3f}, Fourier features {four['emp_vs_exact']:.3f}")
 print(f"lambda_1 / lambda_32 of the exact NTK: circle {float(base['lam'][0] / base['lam'][31]):.3g}, Fourier features {float(four['lam'][0] / four['lam'][31]):.3g}")
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Left: eigenvalues of the exact NTK (lines) and of the empirical NTK at initialization (dots) on the 64 training points, normalized by the largest, for the MLP on the circle embedding and on Fourier features. Middle: the high-frequency (k >= 5) part of the test error during training. Right: the amplitude of the test error at each target frequency at the end of training.", "name": "fig-ch2-fourier"}}
+# %% mystnb={"figure": {"caption": "Left: eigenvalues of the exact NTK (lines) and of the empirical NTK at initialization (dots) on the 64 training points, normalized by the largest, for the MLP on the circle embedding and on Fourier features. Middle: the high-frequency (k >= 5) part of the test error during training. Right: the amplitude of the test error at each target frequency at the end of training.", "name": "fig-ch2-fourier"}} tags=["hide-input"]
 fig, axes = plt.subplots(1, 3, figsize=(13, 3.8), layout="constrained")
 idx = np.arange(1, N_TR + 1)
 for r, name, c in ((base, "circle $[\\sin 2\\pi x, \\cos 2\\pi x]$", COLORS["net"]), (four, rf"Fourier, $\sigma={SIGMA_DEMO:g}$", COLORS["emp"])):
@@ -843,7 +870,7 @@ def vals(key, runs):
 
 
 # every quantity here is positive: geometric means over seeds, intervals on the log scale
-stats = {key: [geo_interval(vals(key, sweep[s])) for s in cfg["sigmas"]]
+stats = {key: [geometric_interval(vals(key, sweep[s])) for s in cfg["sigmas"]]
          for key in ("train", "test", "high", "kernel_test", "kernel_test_f0", "lin_emp_test", "unlearned", "aliased")}
 gm = {key: np.array([v.mean for v in stats[key]]) for key in stats}
 best = int(np.argmin(gm["test"]))
@@ -863,7 +890,7 @@ glue("ch2_sigma_learn_start", float(min(learn_ok)) if learn_ok else float("nan")
 # the bandwidth 1/(2 pi sigma) equals the grid spacing 1/N at sigma_c
 sigma_c = N_TR / (2 * math.pi)
 below, above = sig < sigma_c, sig > sigma_c
-base_alias = geo_interval(vals("aliased", base_runs))
+base_alias = geometric_interval(vals("aliased", base_runs))
 glue("ch2_sigma_c", sigma_c)
 glue("ch2_alias_base", base_alias.mean)  # the same kernel for every seed
 glue("ch2_alias_lo", float(gm["aliased"][0]))
@@ -887,11 +914,11 @@ ce_net_lo, ce_lin_lo = vals("coef_err", lo), vals("coef_err_lin_f0", lo)
 glue("ch2_lo_f0_min", float(vals("f0_size", lo).min()))
 glue("ch2_lo_f0_max", float(vals("f0_size", lo).max()))
 for key in ("kernel_test_f0", "lin_emp_test", "move", "lam_target", "test", "kernel_test"):
-    glue(f"ch2_lo_{key}", str(geo_interval(vals(key, lo))))
-    glue(f"ch2_base_{key}", str(geo_interval(vals(key, base_runs))))
+    glue(f"ch2_lo_{key}", str(geometric_interval(vals(key, lo))))
+    glue(f"ch2_base_{key}", str(geometric_interval(vals(key, base_runs))))
 for j, k in enumerate(ff_freqs):
-    glue(f"ch2_lo_coef_net_k{k}", str(geo_interval(ce_net_lo[:, j])))
-    glue(f"ch2_lo_coef_lin_k{k}", str(geo_interval(ce_lin_lo[:, j])))
+    glue(f"ch2_lo_coef_net_k{k}", str(geometric_interval(ce_net_lo[:, j])))
+    glue(f"ch2_lo_coef_lin_k{k}", str(geometric_interval(ce_lin_lo[:, j])))
 slower_lo = bool((ce_net_lo[:, j3:] > ce_lin_lo[:, j3:]).all())
 glue("ch2_lo_slower", "at every seed and every target frequency from 3 on" if slower_lo else "not at every seed and target frequency")
 glue("ch2_ff_eta_lmax_emp", max(r["eta_lmax_emp"] for runs in (*sweep.values(), base_runs) for r in runs))
@@ -924,33 +951,33 @@ glue("ch2_out_short", "the worst seed is the one whose kernel leaves the most un
 
 ce_b = vals("coef_err", base_runs)
 for key in ("high", "test", "off_target"):
-    glue(f"ch2_ff_{key}_base", str(geo_interval(vals(key, base_runs))))
-    glue(f"ch2_ff_{key}_ff", str(geo_interval(vals(key, demo))))
+    glue(f"ch2_ff_{key}_base", str(geometric_interval(vals(key, base_runs))))
+    glue(f"ch2_ff_{key}_ff", str(geometric_interval(vals(key, demo))))
 glue("ch2_ff_high_gain", str(mean_interval([np.log10(b["high"] / f["high"]) for b, f in zip(base_runs, demo)])))
 for j, k in enumerate(ff_freqs):
-    glue(f"ch2_ff_coef_base_k{k}", str(geo_interval(ce_b[:, j])))
-    glue(f"ch2_ff_coef_ff_k{k}", str(geo_interval(ce_demo[:, j])))
+    glue(f"ch2_ff_coef_base_k{k}", str(geometric_interval(ce_b[:, j])))
+    glue(f"ch2_ff_coef_ff_k{k}", str(geometric_interval(ce_demo[:, j])))
 print(f"circle embedding vs Fourier features (sigma = {SIGMA_DEMO:g}), geometric mean [95% interval] over {nseed} seeds:")
 for key in ("test", "high", "off_target"):
-    print(f"  test MSE {key:11s}: circle {geo_interval(vals(key, base_runs))}, Fourier {geo_interval(vals(key, demo))}")
+    print(f"  test MSE {key:11s}: circle {str(geometric_interval(vals(key, base_runs)))}, Fourier {str(geometric_interval(vals(key, demo)))}")
 for j, k in enumerate(ff_freqs):
-    print(f"  amplitude of the error at k = {k:2d}: circle {geo_interval(ce_b[:, j])}, Fourier {geo_interval(ce_demo[:, j])}")
+    print(f"  amplitude of the error at k = {k:2d}: circle {str(geometric_interval(ce_b[:, j]))}, Fourier {str(geometric_interval(ce_demo[:, j]))}")
 print(f"per seed at sigma = {SIGMA_DEMO:g}: test MSE", np.round(t_demo, 4).tolist(), "| error at k = 12", np.round(ce_demo[:, -1], 3).tolist(),
       "| unlearned (kernel)", np.round(u_demo, 3).tolist())
-print(f"smallest sigma = {sig[0]:g}, geometric means: network test MSE {stats['test'][0]}; linearized from the network's f0: exact kernel "
-      f"{stats['kernel_test_f0'][0]}, empirical kernel at init {stats['lin_emp_test'][0]}; exact kernel from f0 = 0 {stats['kernel_test'][0]}")
-print(f"  error at k = 3: network {geo_interval(ce_net_lo[:, j3])}, linearized (exact kernel, same f0) {geo_interval(ce_lin_lo[:, j3])}")
+print(f"smallest sigma = {sig[0]:g}, geometric means: network test MSE {str(stats['test'][0])}; linearized from the network's f0: exact kernel "
+      f"{str(stats['kernel_test_f0'][0])}, empirical kernel at init {str(stats['lin_emp_test'][0])}; exact kernel from f0 = 0 {str(stats['kernel_test'][0])}")
+print(f"  error at k = 3: network {str(geometric_interval(ce_net_lo[:, j3]))}, linearized (exact kernel, same f0) {str(geometric_interval(ce_lin_lo[:, j3]))}")
 print(f"alias fraction of the largest sigma on {r_hi['grid']} and {2 * r_hi['grid']} grid points agrees to 1e-3: {abs(alias_2g - r_hi['aliased']) < 1e-3}")
 print(f"sigma_c = N/(2 pi) = {sigma_c:.2f}; geometric means over seeds:")
 print("sigma   train MSE   test MSE (network)   test MSE (kernel, f0=0)   (kernel, network's f0)   unlearned (kernel)   aliased (kernel)")
 for i, s in enumerate(sig):
     print(f"{s:6.2f}  {gm['train'][i]:9.2e}   {gm['test'][i]:9.2e}            {gm['kernel_test'][i]:9.2e}                 {gm['kernel_test_f0'][i]:9.2e}"
           f"                {gm['unlearned'][i]:9.2e}            {gm['aliased'][i]:9.2e}")
-print(f"circle  {geo_interval(vals('train', base_runs)).mean:9.2e}   {geo_interval(vals('test', base_runs)).mean:9.2e}            "
-      f"{geo_interval(vals('kernel_test', base_runs)).mean:9.2e}                 {geo_interval(vals('kernel_test_f0', base_runs)).mean:9.2e}"
-      f"                {geo_interval(vals('unlearned', base_runs)).mean:9.2e}            {base_alias.mean:9.2e}")
+print(f"circle  {geometric_interval(vals('train', base_runs)).mean:9.2e}   {geometric_interval(vals('test', base_runs)).mean:9.2e}            "
+      f"{geometric_interval(vals('kernel_test', base_runs)).mean:9.2e}                 {geometric_interval(vals('kernel_test_f0', base_runs)).mean:9.2e}"
+      f"                {geometric_interval(vals('unlearned', base_runs)).mean:9.2e}            {base_alias.mean:9.2e}")
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Left: train and test MSE of the network after a fixed number of steps against the scale sigma of the Fourier features (geometric mean over seeds, band: 95% interval on the log scale), with the test MSE the exact kernel predicts (linearized infinite-width net from f0 = 0, and from the network's own f0); dotted: the circle embedding. Right: the kernel's two diagnostics, the largest unlearned fraction of a target frequency at the end of training (under-training, small sigma) and the largest fraction of a target coefficient that kernel regression puts on aliases (large sigma; meaningful only where training converges). Vertical line: sigma_c, where the bandwidth 1/(2 pi sigma) equals the grid spacing.", "name": "fig-ch2-sigma"}}
+# %% mystnb={"figure": {"caption": "Left: train and test MSE of the network after a fixed number of steps against the scale sigma of the Fourier features (geometric mean over seeds, band: 95% interval on the log scale), with the test MSE the exact kernel predicts (linearized infinite-width net from f0 = 0, and from the network's own f0); dotted: the circle embedding. Right: the kernel's two diagnostics, the largest unlearned fraction of a target frequency at the end of training (under-training, small sigma) and the largest fraction of a target coefficient that kernel regression puts on aliases (large sigma; meaningful only where training converges). Vertical line: sigma_c, where the bandwidth 1/(2 pi sigma) equals the grid spacing.", "name": "fig-ch2-sigma"}} tags=["hide-input"]
 fig, axes = plt.subplots(1, 2, figsize=(11.5, 4.0), layout="constrained")
 
 
@@ -963,7 +990,7 @@ band(axes[0], "train", "o-", COLORS["inf"], "train MSE, network")
 band(axes[0], "test", "s-", COLORS["emp"], "test MSE, network")
 band(axes[0], "kernel_test", "x--", COLORS["extra"], "test MSE, kernel from $f_0 = 0$")
 band(axes[0], "kernel_test_f0", "+:", COLORS["data"], "test MSE, kernel from the net's $f_0$")
-axes[0].axhline(geo_interval(vals("test", base_runs)).mean, color=COLORS["net"], ls=":", label="circle embedding, test MSE")
+axes[0].axhline(geometric_interval(vals("test", base_runs)).mean, color=COLORS["net"], ls=":", label="circle embedding, test MSE")
 axes[0].set_xlabel(r"Fourier scale $\sigma$")
 axes[0].set_ylabel("MSE")
 axes[0].set_title("the two failure modes of Fourier features")
@@ -1046,9 +1073,9 @@ plt.show()
 # | claim | source | here | verdict |
 # |---|---|---|---|
 # | each eigen-direction of the residual decays at its own rate $\lambda_i$; small-eigenvalue directions are "effectively not learned within a finite training budget" | EE-556 {cite}`ee556ntk` (stated for any kernel; the note does not mention frequencies) | §2.2 (network vs. the kernel's mode-by-mode prediction), §2.4 (small $\sigma$) | **refined**: the network fits modes in the kernel's order but more slowly than its kernel on small-$\lambda$ modes (§2.2 ratio {glue:text}`ch2_ratio_hi_big` at $k =$ {glue:text}`ch2_K`); at small $\sigma$ the linearization from the network's own $f_0$ learns the target modes faster than the network |
-# | on the circle the NTK's eigenvectors are harmonics and its eigenvalues decay with frequency; time to fit grows like $k^2$; a bias removes the odd zeros | Basri et al. {cite}`basri2019convergence,basri2020frequency` | §2.1 (operator exponent {glue:text}`ch2_decay_op_large_L3:.3f` for $k\in[64,256]$; odd zeros at depth 2, filled by a bias), §2.2 | re-derived; at small $k$ the decay is steeper than $k^{-2}$ (exponent {glue:text}`ch2_lam_slope_fit:.2f` over the fitted $k$), which is what the time to fit inherits |
-# | "the NTK kernel is the same regardless of depth (for appropriate initialization) [...] NTK theory predicts no benefit to depth" | EE-556 | §2.1 (spectra at depths 2 to {glue:text}`ch2_depth_last`) | **false (as stated)** for the kernel, which changes with depth ($\mu_1/\mu_{10}$ from {glue:text}`ch2_mu1_mu10_L2:.0f` at depth 2 to {glue:text}`ch2_mu1_mu10_L6:.0f` at depth 6: depth flattens the spectrum at small $k$); what holds: the asymptotic decay $k^{-2}$, hence the RKHS, is the same at every depth {cite}`bietti2021deep`; "no benefit to depth" (generalization) is not tested: undetermined |
-# | after training for time $t$ the NTK "performs spectral filtering" and "implicitly regularizes" | EE-556 | §2.3 (filter $1-e^{-\lambda t}$; formula vs. Monte Carlo; best stopping time; oracle filter) | confirmed; the best stopping time reaches risk {glue:text}`ch2_risk_es:.4f` against the oracle filter's {glue:text}`ch2_risk_oracle:.4f`, and passes {glue:text}`ch2_passed_both` of the {glue:text}`ch2_worth` signal modes |
+# | on the circle the NTK's eigenvectors are harmonics and its eigenvalues decay with frequency; time to fit grows like $k^2$; a bias removes the odd zeros | Basri et al. {cite}`basri2019convergence,basri2020frequency` | §2.1 (operator exponent {glue:text}`ch2_decay_op_large_L3:.3f` for $k\in[64,256]$; odd zeros at depth 2, filled by a bias), §2.2 (networks, $k = 2, \dots,$ {glue:text}`ch2_K`) | **refined** (regime): harmonics, decay and the odd zeros as stated; $k^2$ is the large-$k$ asymptote of the time to fit; at the small $k$ tested {glue:text}`ch2_tslope_phrase`: exponent {glue:text}`ch2_tslope_meas` (95 % interval over seeds), predicted {glue:text}`ch2_tslope_pred:.2f` from the grid's spectrum, which is steeper there than $k^{-2}$ (exponent {glue:text}`ch2_lam_slope_fit:.2f`); networks at large $k$ not tested |
+# | "the NTK kernel is the same regardless of depth (for appropriate initialization) [...] NTK theory predicts no benefit to depth" | EE-556 | §2.1 (spectra at depths 2 to {glue:text}`ch2_depth_last`) | **false (as stated)** for the kernel, which changes with depth ($\mu_1/\mu_{10}$ from {glue:text}`ch2_mu1_mu10_L2:.0f` at depth 2 to {glue:text}`ch2_mu1_mu10_L6:.0f` at depth 6: depth flattens the spectrum at small $k$); what holds: the asymptotic decay $k^{-2}$, hence the RKHS, is the same at every depth {cite}`bietti2021deep`; "no benefit to depth" (generalization) is not tested here, so it gets no verdict |
+# | after training for time $t$ the NTK "performs spectral filtering" and "implicitly regularizes" | EE-556 | §2.3 (filter $1-e^{-\lambda t}$; formula vs. Monte Carlo; best stopping time; oracle filter) | confirmed; the best stopping time reaches risk {glue:text}`ch2_risk_es:.4f` against the oracle filter's {glue:text}`ch2_risk_oracle:.4f`; a soft filter, not a cut-off: it passes the modes with more signal than noise with factors $1-e^{-\lambda_i t^*}$ from {glue:text}`ch2_phi_sig_min:.2f` to {glue:text}`ch2_phi_sig_max:.3f`, the noise-dominated ones with at most {glue:text}`ch2_phi_noise_max:.2f` |
 # | Fourier features "enrich the NTK spectrum" and reduce spectral bias | summary `000` of {cite}`ntkecrn2025`, Mechanism 1 (the summary suggests the sum-of-sines ablation; frequencies and sizes here are ours) | §2.4, periodic set-up, exact and empirical kernels, {glue:text}`ch2_ff_seeds` seeds | confirmed: high-band test MSE {glue:text}`ch2_ff_high_base` vs {glue:text}`ch2_ff_high_ff` (geometric means), gain at the high target frequencies; {glue:text}`ch2_out_short` |
 # | badly scaled $B$ fails: too low is redundant, too high is noise | summary `000`, Mechanism 1 break condition | §2.4 $\sigma$ sweep over seeds, with the exact kernel's diagnostics | **refined**: too low is under-training (small eigenvalues at the target frequencies), too high is aliasing, past $\sigma_c = N/(2\pi) =$ {glue:text}`ch2_sigma_c:.1f` where the bandwidth $1/(2\pi\sigma)$ equals the grid spacing; both placed by the kernel |
 #

@@ -17,8 +17,8 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from ._validate import as_labels, as_tensor, check_int, check_model_input, check_positive
-from .training import gradient_step
+from ._validate import as_labels, as_tensor, check_model_input
+from .training import gradient_step, training_call
 
 __all__ = ["CrossEntropyRun", "train_gd_cross_entropy"]
 
@@ -45,15 +45,8 @@ def train_gd_cross_entropy(model: torch.nn.Module, x, labels, *, lr: float, step
     shape of ``x``'s rows and be accepted by the model (one eval-mode forward pass of one row), so that
     a bad ``x_test`` fails before training changes the parameters.
     """
-    if not isinstance(model, torch.nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    lr = check_positive(lr, "lr")
-    steps = check_int(steps, "steps", minimum=0)
-    params = [p for p in model.parameters() if p.requires_grad]
-    if not params:
-        raise ValueError("model has no trainable parameters")
-    dev, dt = params[0].device, params[0].dtype
-    x = as_tensor(x, "x", dtype=dt, device=dev)
+    lr, steps, params, x = training_call(model, x, lr, steps)
+    dev, dt = x.device, x.dtype
     if x.ndim < 2:
         raise ValueError(f"x must be a batch [n, *in_shape], got shape {tuple(x.shape)}")
     xt = None

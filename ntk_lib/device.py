@@ -29,7 +29,7 @@ import random
 import numpy as np
 import torch
 
-__all__ = ["default_device", "resolve_device", "seed_everything", "chunk_rows", "memory_budget_bytes"]
+__all__ = ["default_device", "resolve_device", "precise_dtype", "seed_everything", "chunk_rows", "memory_budget_bytes"]
 
 
 def default_device() -> torch.device:
@@ -60,6 +60,17 @@ def resolve_device(spec="auto") -> torch.device:
     if dev.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
         raise ValueError(f"device {spec!r} requested but MPS is not available")
     return dev
+
+
+def precise_dtype(device) -> torch.dtype:
+    """The dtype chapters train and compare networks in: float64, except on Apple MPS (float32, the
+    device policy above). In float64 a run's printed digits do not depend on the CPU's summation order;
+    in float32 a run near the edge of stability, or the smallest eigenvalue of a kernel, can."""
+    try:
+        kind = torch.device(device).type
+    except (RuntimeError, TypeError) as err:
+        raise ValueError(f"device {device!r} is not a valid torch device") from err
+    return torch.float32 if kind == "mps" else torch.float64
 
 
 def seed_everything(seed: int) -> torch.Generator:

@@ -5,6 +5,8 @@ r"""Power-law fits and intervals over seeds.
   Student-*t* interval over the per-seed slopes (seeds are the independent unit).
 * :func:`mean_interval` and :func:`paired_interval`: a mean over seeds, or a paired difference
   between two models run on the same seeds, with its Student-*t* 95 % interval.
+* :func:`geometric_interval` and :func:`ratio_interval`: the same on a log scale, for positive
+  quantities (errors, losses, ratios of them), whose interval then never reaches zero.
 
 Every chapter that fits an exponent or compares two models uses these, so that every number the
 book quotes carries the same kind of interval.
@@ -20,7 +22,16 @@ import torch
 
 from ._validate import as_tensor
 
-__all__ = ["loglog_slope", "SlopeFit", "slope_interval", "Interval", "mean_interval", "paired_interval"]
+__all__ = [
+    "loglog_slope",
+    "SlopeFit",
+    "slope_interval",
+    "Interval",
+    "mean_interval",
+    "paired_interval",
+    "geometric_interval",
+    "ratio_interval",
+]
 
 
 def _as_array(values, name: str, ndim: int = 1) -> np.ndarray:
@@ -124,7 +135,8 @@ class Interval(NamedTuple):
     n: int  #: number of values
 
     def __str__(self) -> str:
-        return f"{self.mean:.3g} [{self.low:.3g}, {self.high:.3g}]"
+        # three significant digits, trailing zeros kept ("1.40 [0.90, 2.10]")
+        return f"{self.mean:#.3g} [{self.low:#.3g}, {self.high:#.3g}]"
 
 
 def mean_interval(values, *, level: float = 0.95) -> Interval:
@@ -160,9 +172,36 @@ def mean_interval(values, *, level: float = 0.95) -> Interval:
 
 def paired_interval(a, b, *, level: float = 0.95) -> Interval:
     r"""Paired difference ``a - b`` over seeds (same seed, same data split for both models):
-    the mean difference and its Student-*t* interval. An interval containing 0 is a tie."""
+    the mean difference and its Student-*t* interval. An interval containing 0 leaves the comparison
+    unresolved, which is not a tie: the difference may be real but too small for this many seeds."""
     av = _as_array(a, "a")
     bv = _as_array(b, "b")
     if av.shape != bv.shape:
         raise ValueError(f"a and b must have the same length (paired seeds), got {av.size} and {bv.size}")
     return mean_interval(av - bv, level=level)
+
+
+def geometric_interval(values, *, level: float = 0.95) -> Interval:
+    r"""Positive values, one per seed: the geometric mean :math:`e^{ar\ell}` with the Student-*t* interval
+    of the mean :math:`ar\ell` of their logarithms, mapped back by :math:`e^{(\cdot)}`.
+
+    For errors, losses and ratios, whose spread is multiplicative: the interval stays positive where
+    :func:`mean_interval` on a few seeds can reach below zero. ``sd`` and ``n`` are those of the
+    logarithms."""
+    v = _as_array(values, "values")
+    if not bool((v > 0).all()):
+        raise ValueError("values must all be positive (a geometric interval is taken on their logarithms)")
+    li = mean_interval(np.log(v), level=level)
+    return Interval(math.exp(li.mean), math.exp(li.low), math.exp(li.high), li.sd, li.n)
+
+
+def ratio_interval(a, b, *, level: float = 0.95) -> Interval:
+    """Paired ratio ``a / b`` over seeds (same seed for both): :func:`geometric_interval` of the ratios,
+    i.e. the interval of the mean log difference. An interval containing 1 leaves the comparison unresolved."""
+    av = _as_array(a, "a")
+    bv = _as_array(b, "b")
+    if av.shape != bv.shape:
+        raise ValueError(f"a and b must have the same length (paired seeds), got {av.size} and {bv.size}")
+    if not bool((av > 0).all() and (bv > 0).all()):
+        raise ValueError("a and b must be positive (a ratio interval is taken on their logarithms)")
+    return geometric_interval(av / bv, level=level)

@@ -20,24 +20,27 @@ __all__ = ["Run", "setup", "glue", "SCALES", "REPRODUCIBLE_ENV", "reproducible_e
 SCALES = ("smoke", "book", "paper")
 
 #: Environment under which chapters are executed for the book and re-executed by the regression tests.
-#: Progress bars off (their text is not output), fixed hash seed, and the CPU kernels pinned to their
-#: AVX2 versions (PyTorch's vectorized kernels and MKL's conditional numerical reproducibility mode):
-#: without the pin, an AVX-512 CPU and an AVX2 CPU sum float32 products in different orders, and a
-#: chapter's printed digits depend on the machine that ran it. Must be set before torch is imported,
-#: i.e. in the environment of the kernel that runs the chapter.
+#: Progress bars off (their text is not output), fixed hash seed, two CPU threads (a parallel sum is
+#: split by thread), and the CPU kernels pinned to their AVX2 versions (PyTorch's vectorized kernels
+#: and MKL's conditional numerical reproducibility mode): without the pin, an AVX-512 CPU and an AVX2
+#: CPU sum float32 products in different orders, and a chapter's printed digits depend on the machine
+#: that ran it. Must be set before torch is imported, i.e. in the environment of the kernel that runs
+#: the chapter.
 REPRODUCIBLE_ENV = {
     "NTK_PROGRESS": "0",
     "PYTHONHASHSEED": "0",
+    "OMP_NUM_THREADS": "2",
+    "MKL_NUM_THREADS": "2",
     "ATEN_CPU_CAPABILITY": "avx2",
     "MKL_CBWR": "AVX2",
 }
 
 
 def reproducible_environment(env=None) -> dict:
-    """Add :data:`REPRODUCIBLE_ENV` to ``env`` (default ``os.environ``) where not already set; return it."""
+    """Set :data:`REPRODUCIBLE_ENV` in ``env`` (default ``os.environ``), overriding what is there (a
+    shell's ``OMP_NUM_THREADS=1`` would change the committed digits); return ``env``."""
     env = os.environ if env is None else env
-    for key, value in REPRODUCIBLE_ENV.items():
-        env.setdefault(key, value)
+    env.update(REPRODUCIBLE_ENV)
     return env
 #: a file path: every figure the notebook displays is checked for unlabeled axes, findings appended there
 FIGURE_CHECK_ENV = "NTK_CHECK_FIGURES"

@@ -81,12 +81,11 @@ def alias_fraction(mu, n_train: int, k: int) -> float:
 
 def alias_grid(max_freq: int, n_train: int, *, oversample: int = 64) -> int:
     r"""Number of points :math:`G` (a power of two) of the even grid on which to sample a stationary kernel
-    for :func:`alias_fraction`: the smallest power of two :math:`\ge` ``oversample`` :math:`\times\max(`
-    ``max_freq``, ``n_train``:math:`)`.
+    for :func:`alias_fraction`: the smallest power of two
+    :math:`G \ge s\max(f, n)` with :math:`s` = ``oversample``, :math:`f` = ``max_freq``, :math:`n` = ``n_train``.
 
     ``max_freq`` is the highest frequency the kernel is built from (for a network on Fourier features
-    :math:`[\sin 2\pi Bx, \cos 2\pi Bx]`, :math:`\max\lvert B_{ij}
-vert`). A kernel composed with a
+    :math:`[\sin 2\pi Bx, \cos 2\pi Bx]`, :math:`\max\lvert B_{ij}\rvert`). A kernel composed with a
     nonlinearity (an MLP's NTK) also has power above ``max_freq``, falling off with frequency; the grid must
     reach far above it, since sampling on :math:`G` points folds frequency :math:`G - j` onto :math:`j`. A fixed
     grid does not do: with frequencies up to a few hundred, a 512-point grid folds the kernel's power onto

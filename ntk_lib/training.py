@@ -159,6 +159,21 @@ class History:
         return kernel_log(self.ntk)
 
 
+def training_call(model, x, lr, steps) -> tuple[float, int, list[torch.Tensor], torch.Tensor]:
+    """The checks every training loop makes before its first step: ``model`` a module with trainable
+    parameters, ``lr > 0``, ``steps`` a non-negative integer, ``x`` cast to the parameters' dtype and
+    device. Returns ``(lr, steps, params, x)``."""
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    lr = check_positive(lr, "lr")
+    steps = check_int(steps, "steps", minimum=0)
+    params = [p for p in model.parameters() if p.requires_grad]
+    if not params:
+        raise ValueError("model has no trainable parameters")
+    x = as_tensor(x, "x", dtype=params[0].dtype, device=params[0].device)
+    return lr, steps, params, x
+
+
 def gradient_step(loss: torch.Tensor, params: list[torch.Tensor], lr: float) -> None:
     r"""One step :math:`\theta \leftarrow \theta - \eta\,\nabla_\theta \mathcal L` in place.
 
@@ -205,17 +220,10 @@ def train_gd(
     refuse ``bool`` and fractions; inputs of another dtype are cast to the model's (integers
     included); an input the model cannot take raises a ``ValueError`` naming it.
     """
-    if not isinstance(model, torch.nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    lr = check_positive(lr, "lr")
-    steps = check_int(steps, "steps", minimum=0)
+    lr, steps, params, x = training_call(model, x, lr, steps)
+    dev, dt = x.device, x.dtype
     if ntk_batch_size is not None:
         ntk_batch_size = check_int(ntk_batch_size, "ntk_batch_size", minimum=1)
-    params = [p for p in model.parameters() if p.requires_grad]
-    if not params:
-        raise ValueError("model has no trainable parameters")
-    dev, dt = params[0].device, params[0].dtype
-    x = as_tensor(x, "x", dtype=dt, device=dev)
     y = as_tensor(y, "y", dtype=dt, device=dev)
     if y.shape[0] != x.shape[0]:
         raise ValueError(f"y has {y.shape[0]} rows but x has {x.shape[0]}")

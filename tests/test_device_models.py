@@ -68,3 +68,13 @@ def test_mlp_shapes_and_features():
     assert m(x).shape == (7, 2)
     assert m.features(x).shape == (7, 10)
     assert MLP(3, 10, 1, seed=0)(x).shape == (7,)
+
+
+def test_precise_dtype_is_float64_except_on_mps():
+    from ntk_lib.device import precise_dtype
+
+    assert precise_dtype("cpu") == torch.float64
+    assert precise_dtype(torch.device("cuda", 0)) == torch.float64  # the type alone decides; no GPU needed
+    assert precise_dtype("mps") == torch.float32
+    with pytest.raises(ValueError, match="device"):
+        precise_dtype("not-a-device")

@@ -5,7 +5,14 @@ import pytest
 import torch
 from scipy import stats
 
-from ntk_lib.fit import loglog_slope, mean_interval, paired_interval, slope_interval
+from ntk_lib.fit import (
+    geometric_interval,
+    loglog_slope,
+    mean_interval,
+    paired_interval,
+    ratio_interval,
+    slope_interval,
+)
 
 
 def _power_law_runs(rng, exponent, seeds, noise):
@@ -86,6 +93,31 @@ def test_mean_and_paired_intervals_match_student_t():
     assert not (mean_interval(a).low > mean_interval(b).high)  # unpaired intervals overlap
 
 
+def test_geometric_interval_is_the_t_interval_of_the_logs_mapped_back():
+    rng = np.random.default_rng(3)
+    v = np.exp(rng.normal(-3.0, 1.5, 4))  # a spread that drives an arithmetic interval below zero
+    assert mean_interval(v).low < 0
+    g = geometric_interval(v)
+    lo, hi = stats.t.interval(0.95, 3, loc=np.log(v).mean(), scale=stats.sem(np.log(v)))
+    assert (g.mean, g.low, g.high) == pytest.approx((np.exp(np.log(v).mean()), np.exp(lo), np.exp(hi)), rel=1e-12)
+    assert 0 < g.low < g.mean < g.high
+
+
+def test_ratio_interval_pairs_the_seeds():
+    rng = np.random.default_rng(4)
+    b = np.exp(rng.normal(0, 1.0, 6))  # a large seed effect shared by both models
+    a = 0.8 * b * np.exp(rng.normal(0, 0.02, 6))
+    r = ratio_interval(a, b)
+    assert r.mean == pytest.approx(0.8, rel=0.03)
+    assert r.high < 1  # resolved, although the unpaired geometric intervals overlap
+    assert geometric_interval(a).high > geometric_interval(b).low
+
+
+def test_interval_text_keeps_three_significant_digits():
+    assert str(geometric_interval([1.0, 1.96, 1.4])).startswith("1.40 [")
+    assert str(mean_interval([0.5, 1.5])) == "1.00 [-5.35, 7.35]"
+
+
 @pytest.mark.parametrize(
     "call, match",
     [
@@ -98,6 +130,10 @@ def test_mean_and_paired_intervals_match_student_t():
         (lambda: mean_interval([1.0]), "at least 2"),
         (lambda: mean_interval([1.0, float("nan")]), "finite"),
         (lambda: paired_interval([1.0, 2.0], [1.0]), "same length"),
+        (lambda: geometric_interval([1.0, 0.0, 2.0]), "positive"),
+        (lambda: geometric_interval([1.0]), "at least 2"),
+        (lambda: ratio_interval([1.0, 2.0], [1.0, -2.0]), "positive"),
+        (lambda: ratio_interval([1.0, 2.0], [1.0]), "same length"),
     ],
 )
 def test_bad_input(call, match):

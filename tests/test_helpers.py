@@ -50,3 +50,13 @@ def test_glue_rounds_reals():
     assert _rounded(0.09516321099556828, 6) == 0.0951632
     assert _rounded(0.09516321099556846, 6) == _rounded(0.09516321099556828, 6)
     assert _rounded(7, 6) == 7 and _rounded("x", 6) == "x"
+
+
+def test_reproducible_environment_overrides_thread_and_kernel_settings():
+    from ntk_lib.notebook import REPRODUCIBLE_ENV, reproducible_environment
+
+    env = {"OMP_NUM_THREADS": "1", "OTHER": "kept"}
+    out = reproducible_environment(env)
+    assert out is env and env["OTHER"] == "kept"
+    assert {k: env[k] for k in REPRODUCIBLE_ENV} == REPRODUCIBLE_ENV
+    assert env["OMP_NUM_THREADS"] == "2" and env["ATEN_CPU_CAPABILITY"] == "avx2"

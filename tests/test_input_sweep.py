@@ -195,6 +195,7 @@ SPECS: dict[str, Spec] = {
                                        ints={"vocab_size": 1, "window": 1}, compare=False),
     # device
     "device.resolve_device": Spec(device.resolve_device, {"spec": "cpu"}, compare=False),
+    "device.precise_dtype": Spec(device.precise_dtype, {"device": "cpu"}, compare=False),
     "device.seed_everything": Spec(device.seed_everything, {"seed": 3}, ints={"seed": 0}, compare=False),
     "device.chunk_rows": Spec(device.chunk_rows, {"n_rows": 100, "bytes_per_row": 64, "budget_bytes": 4096},
                               ints={"n_rows": 1, "bytes_per_row": 1, "budget_bytes": 0}),
@@ -267,6 +268,8 @@ SPECS: dict[str, Spec] = {
                                arrays=("x", "y"), reals={"level": (False, False)}),
     "fit.mean_interval": Spec(fit.mean_interval, {"values": _vec}, arrays=("values",), reals={"level": (False, False)}),
     "fit.paired_interval": Spec(fit.paired_interval, {"a": _vec, "b": lambda: _vec(5, 2)}, arrays=("a", "b")),
+    "fit.geometric_interval": Spec(fit.geometric_interval, {"values": _pos}, arrays=("values",), reals={"level": (False, False)}),
+    "fit.ratio_interval": Spec(fit.ratio_interval, {"a": _pos, "b": lambda: _pos() * 2}, arrays=("a", "b")),
     # periodic
     "periodic.fourier_coefficients": Spec(periodic.fourier_coefficients, {"values": lambda: _vec(16), "freqs": [1, 2]},
                                           arrays=("values",)),

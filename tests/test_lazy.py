@@ -339,9 +339,27 @@ def test_ntk_top_eigenvalue_is_the_top_of_the_explicit_kernel():
     k = empirical_ntk(net, x, method="jacobian").permute(0, 2, 1, 3).reshape(12, 12)
     top = float(torch.linalg.eigvalsh(k)[-1])
     assert ntk_top_eigenvalue(net, x, iters=12) == pytest.approx(top, rel=1e-10)
-    few = [ntk_top_eigenvalue(net, x, iters=i) for i in (1, 2, 4)]
+    few = [ntk_top_eigenvalue(net, x, iters=i, tol=0) for i in (1, 2, 4)]
     assert all(a <= b * (1 + 1e-12) for a, b in zip(few, few[1:])) and few[-1] <= top * (1 + 1e-12)
     assert all(p.grad is None for p in net.parameters())
+
+
+def test_ntk_top_eigenvalue_runs_to_convergence_on_a_clustered_spectrum():
+    # one-hot inputs and as many outputs: the top of the empirical NTK is a cluster of near-equal
+    # eigenvalues, on which a fixed few Lanczos iterations stall well below lambda_max
+    v = 12
+    net = MLP(v, 32, 3, out_features=v, seed=0, dtype=torch.float64)
+    x = torch.eye(v, dtype=torch.float64) * math.sqrt(v)
+    k = empirical_ntk(net, x, method="jacobian").permute(0, 2, 1, 3).reshape(v * v, v * v)
+    top = float(torch.linalg.eigvalsh(k)[-1])
+    assert ntk_top_eigenvalue(net, x, iters=5, tol=0) < 0.99 * top  # a fixed small count is not enough
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the default converges within its iterations: no warning
+        assert ntk_top_eigenvalue(net, x) == pytest.approx(top, rel=1e-8)
+        assert ntk_top_eigenvalue(net, x, seed=3) == pytest.approx(top, rel=1e-8)
+    with pytest.warns(RuntimeWarning, match="not converged after 5 iterations"):
+        low = ntk_top_eigenvalue(net, x, iters=5)
+    assert low < top
 
 
 def _trained_vs_linearized(width, steps=5):
@@ -393,3 +411,7 @@ def test_linearized_descent_and_top_eigenvalue_reject_bad_input():
         ntk_top_eigenvalue(net, torch.ones(4, 5))
     with pytest.raises(ValueError, match="iters"):
         ntk_top_eigenvalue(net, x, iters=0)
+    with pytest.raises(ValueError, match="tol"):
+        ntk_top_eigenvalue(net, x, tol=-1e-3)
+    with pytest.raises(TypeError, match="tol"):
+        ntk_top_eigenvalue(net, x, tol="a")
