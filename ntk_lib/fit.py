@@ -182,8 +182,8 @@ def paired_interval(a, b, *, level: float = 0.95) -> Interval:
 
 
 def geometric_interval(values, *, level: float = 0.95) -> Interval:
-    r"""Positive values, one per seed: the geometric mean :math:`e^{ar\ell}` with the Student-*t* interval
-    of the mean :math:`ar\ell` of their logarithms, mapped back by :math:`e^{(\cdot)}`.
+    r"""Positive values, one per seed: the geometric mean :math:`e^{\bar\ell}` with the Student-*t* interval
+    of the mean :math:`\bar\ell` of their logarithms, mapped back by :math:`e^{(\cdot)}`.
 
     For errors, losses and ratios, whose spread is multiplicative: the interval stays positive where
     :func:`mean_interval` on a few seeds can reach below zero. ``sd`` and ``n`` are those of the

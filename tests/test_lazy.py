@@ -28,6 +28,16 @@ def _inputs(n=6, d=5, seed=0):
     g = torch.Generator().manual_seed(seed)
     return torch.randn(n, d, generator=g, dtype=torch.float64)
 
+def _sgd(net, x, y, lr, steps):
+    """Full-batch gradient descent on 1/2 ||f(x) - y||^2 with torch's own optimizer, as a reference
+    independent of ntk_lib.training."""
+    opt = torch.optim.SGD(net.parameters(), lr=lr)
+    for _ in range(steps):
+        opt.zero_grad()
+        (0.5 * ((net(x) - y) ** 2).sum()).backward()
+        opt.step()
+
+
 
 @pytest.mark.parametrize("depth,bias_var", [(1, 0.0), (3, 0.0), (4, 0.3)])
 def test_layer_split_sums_to_the_ntk(depth, bias_var):
@@ -221,11 +231,7 @@ def test_a_wide_network_trained_lazily_follows_the_linearized_change():
         f0 = net(x)
     a = cumulative_residual(theta, f0 - y, steps=[steps], lr=lr)[0]
     dz, dh, df = linearized_change(net, x, a)
-    opt = torch.optim.SGD(net.parameters(), lr=lr)
-    for _ in range(steps):
-        opt.zero_grad()
-        (0.5 * ((net(x) - y) ** 2).sum()).backward()
-        opt.step()
+    _sgd(net, x, y, lr, steps)
     with torch.no_grad():
         zt, ht = last_hidden(net, x)
         ft = net(x)
@@ -372,11 +378,7 @@ def _trained_vs_linearized(width, steps=5):
     lin = linearized_descent(net, x, y, lr=lr, steps=steps, record=[steps])
     with torch.no_grad():
         _, h0 = last_hidden(net, x)
-    opt = torch.optim.SGD(net.parameters(), lr=lr)
-    for _ in range(steps):
-        opt.zero_grad()
-        (0.5 * ((net(x) - y) ** 2).sum()).backward()
-        opt.step()
+    _sgd(net, x, y, lr, steps)
     with torch.no_grad():
         dh = last_hidden(net, x)[1] - h0
         loss = 0.5 * float(((net(x) - y) ** 2).sum())

@@ -85,3 +85,27 @@ def test_chapter_records_its_execution(path):
     assert info, "no record of the book-scale run: re-execute with make execute-committed"
     assert info["scale"] == "book" and info["seconds"] > 0
     assert {"device", "python", "torch", "numpy"} <= set(info)
+
+
+def test_sources_hold_no_control_characters():
+    """A backslash escape in a non-raw string ("\\b" of "\\bar", "\\a" of "\\alpha") becomes a control
+    character that the page shows as a broken formula; text and code never need one."""
+    import re
+
+    bad = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+    suffixes = {".py", ".md", ".yml", ".toml", ".txt", ".cfg", ".bib", ".ipynb"}
+    files = [p for p in ROOT.rglob("*") if p.suffix in suffixes and p.is_file()]
+    files = [p for p in files if not set(p.relative_to(ROOT).parts) & {".venv", "_build", ".git", "node_modules"}]
+    offenders = []
+    for path in files:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if path.suffix == ".ipynb":
+            text = "".join(
+                "".join(cell.source) if isinstance(cell.source, list) else cell.source
+                for cell in nbformat.reads(text, as_version=4).cells
+            )
+        for lineno, line in enumerate(text.splitlines(), 1):
+            if bad.search(line):
+                offenders.append(f"{path.relative_to(ROOT)}:{lineno}: {line.strip()!r}")
+    assert len(files) > 50, f"found only {len(files)} files under {ROOT}"
+    assert not offenders, "control characters:\n" + "\n".join(offenders[:20])
