@@ -418,7 +418,7 @@ for i in i_at[1:]:
           f"closed form {100 * float((res_flow[i, nf] ** 2).sum() / (res_flow[i] ** 2).sum()):.1f} %")
 print(f"largest distance between the network's and the closed form's training residuals: {res_dev:.3f} x |r_0|")
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Left: training loss of the network (solid) and of the closed-form gradient flow with the empirical kernel at initialization and with the analytic infinite-width kernel (dashed), against t = k eta. Middle: the learned function on the circle at three times; dots are the training points. Right: the network's training residual along each eigenvector v_i of Theta_0, as a fraction of its initial value, against lambda_i t at the same three times (one marker per eigen-direction); the closed-form flow keeps exactly exp(-lambda_i t) (curve).", "name": "fig-ch1-flow"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Left: training loss of the network (solid) and of the closed-form gradient flow with the empirical kernel at initialization (dashed) and with the analytic infinite-width kernel (dotted), against t = k eta. Middle: the learned function on the circle at three times; dots are the training points. Right: the network's training residual along each eigenvector v_i of Theta_0, as a fraction of its initial value, against lambda_i t at the same three times (one marker per eigen-direction); the closed-form flow keeps exactly exp(-lambda_i t) (curve).", "name": "fig-ch1-flow"}}
 fig, axes = plt.subplots(1, 3, figsize=(15.5, 3.8), layout="constrained")
 ax = axes[0]
 loss_emp = 0.5 * ((flow_emp.train - y_train) ** 2).sum(1)
@@ -775,7 +775,7 @@ ax.set_title("parameter movement")
 ax.legend(fontsize=6)
 plt.show()
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Left: local exponents of the kernel's movement (squares) and of the linearization gap (circles) between adjacent widths, at the three end times, with 95 % intervals over seeds (Student t), plotted at the geometric mean of the two widths; dotted lines at -1/2 and -1. Middle: the kernel at the last end time in the directions that set late training, one marker per seed: lambda_min(Theta_T)/lambda_min(Theta_0) and the Rayleigh quotients of Theta_T on the three bottom eigenvectors of Theta_0 (1 = unchanged). Right: the kernel's movement in operator norm in units of lambda_min(Theta_0), against its relative Frobenius movement (geometric means over seeds, last end time).", "name": "fig-ch1-local"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Left: local exponents of the kernel's movement (squares) and of the linearization gap (circles) between adjacent widths, at the three end times, with 95 % intervals over seeds (Student t), plotted at the geometric mean of the two widths; dotted lines at -1/2 and -1. Middle: the kernel at the last end time in the directions that set late training, one marker per seed: lambda_min(Theta_T)/lambda_min(Theta_0) and the Rayleigh quotients of Theta_T on the three bottom eigenvectors of Theta_0 (1 = unchanged). Right: the kernel's movement in operator norm in units of lambda_min(Theta_0), and its relative Frobenius movement, against width (geometric means over seeds, last end time).", "name": "fig-ch1-local"}}
 fig, axes = plt.subplots(1, 3, figsize=(14, 4.0), layout="constrained")
 mid = np.sqrt(widths[:-1] * widths[1:])
 ax = axes[0]

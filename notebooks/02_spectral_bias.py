@@ -244,7 +244,7 @@ plt.show()
 # $\lambda_{\max}$ (checked: {glue:text}`ch2_eig_ok`), and every eigenvector is a single harmonic. This is the set-up of
 # Basri et al. {cite}`basri2019convergence,basri2020frequency`, who derived the NTK's eigenvalues on the
 # circle and measured time to fit growing like $k^2$; the following re-derives their observations (section 2.2
-# shows at which $k$ the $k^2$ applies).
+# shows that the small $k$ a network is trained on here are not yet in the $k^2$ regime).
 #
 # * **The eigenvalues fall like a power of the frequency.** The operator's eigenvalues (computed on a grid
 #   of 8192 points, where aliasing is negligible) fall over even $k$ from 64 to 256 with exponent
@@ -564,7 +564,7 @@ for i in range(min(10, cfg["noise_n"])):
 
 # %% [markdown]
 # A real network on one noisy draw, against the closed-form flow with its own $f_0$ and the
-# analytic kernel: both test curves should turn up at the same time.
+# analytic kernel: do both test curves turn up at the same time?
 
 # %%
 Xn = x_n.to(dev, DT)
@@ -977,7 +977,7 @@ print(f"circle  {geometric_interval(vals('train', base_runs)).mean:9.2e}   {geom
       f"{geometric_interval(vals('kernel_test', base_runs)).mean:9.2e}                 {geometric_interval(vals('kernel_test_f0', base_runs)).mean:9.2e}"
       f"                {geometric_interval(vals('unlearned', base_runs)).mean:9.2e}            {base_alias.mean:9.2e}")
 
-# %% mystnb={"figure": {"caption": "Left: train and test MSE of the network after a fixed number of steps against the scale sigma of the Fourier features (geometric mean over seeds, band: 95% interval on the log scale), with the test MSE the exact kernel predicts (linearized infinite-width net from f0 = 0, and from the network's own f0); dotted: the circle embedding. Right: the kernel's two diagnostics, the largest unlearned fraction of a target frequency at the end of training (under-training, small sigma) and the largest fraction of a target coefficient that kernel regression puts on aliases (large sigma; meaningful only where training converges). Vertical line: sigma_c, where the bandwidth 1/(2 pi sigma) equals the grid spacing.", "name": "fig-ch2-sigma"}} tags=["hide-input"]
+# %% mystnb={"figure": {"caption": "Left: train and test MSE of the network after a fixed number of steps against the scale sigma of the Fourier features (geometric mean over seeds, band: 95% interval on the log scale), with the test MSE the exact kernel predicts (linearized infinite-width net from f0 = 0, and from the network's own f0); dotted horizontal line: the circle embedding. Right: the kernel's two diagnostics, the largest unlearned fraction of a target frequency at the end of training (under-training, small sigma) and the largest fraction of a target coefficient that kernel regression puts on aliases (large sigma; meaningful only where training converges). Vertical line: sigma_c, where the bandwidth 1/(2 pi sigma) equals the grid spacing.", "name": "fig-ch2-sigma"}} tags=["hide-input"]
 fig, axes = plt.subplots(1, 2, figsize=(11.5, 4.0), layout="constrained")
 
 

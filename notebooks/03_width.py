@@ -295,7 +295,7 @@ glue("ch3_std_check_wmin", float(std_check[0].max()))
 # widths, exponent {glue:text}`ch3_eta_exp` (95 % interval over seeds, Student $t$). The standard parameterization gets one fixed step, $1/\lambda_{\max}$ of its
 # empirical kernel at width {glue:text}`ch3_wmax` (the largest over seeds); its kernel grows with the
 # width, so the same step gives $\eta\lambda_{\max}$ at most {glue:text}`ch3_std_check:.2f` over all
-# widths and seeds ({glue:text}`ch3_std_check_wmin:.2f` at width {glue:text}`ch3_wmin`). $\mu$P's
+# widths and seeds (at most {glue:text}`ch3_std_check_wmin:.2f` at width {glue:text}`ch3_wmin`). $\mu$P's
 # step is tuned in §3.4.
 #
 # ## 3.2 Example 1, built
@@ -1124,7 +1124,16 @@ per_eta = slope_interval(ws, np.array([[results[("ntk", w, s)]["fixed"][FIXED[0]
 print(f"NTK, eta = 1/lambda_hat: layer drift after {FIXED[0]} step ~ n^{fixed_fit[(FIXED[0], 'ntk', 'layer')]}; divided by eta ~ n^{per_eta}; eta ~ n^{eta_fit}")
 glue("ch3_fix1_ntk_layer_per_eta", str(per_eta))
 f1 = fixed_fit[(FIXED[0], "ntk", "layer")]
-glue("ch3_eta_share", "most of" if abs(per_eta.slope) < 0.5 * abs(f1.slope) and f1.slope > 0 else "not most of")
+# how much of the drift's growth the step's growth explains: compare the per-unit-step exponent with 0
+if per_eta.high < 0:
+    share = "accounts for all of the drift's growth, and more: per unit step the drift falls"
+elif per_eta.low <= 0:
+    share = "accounts for all of the drift's growth: per unit step the drift is flat within its interval"
+elif per_eta.slope < 0.5 * f1.slope:
+    share = "accounts for most of the drift's growth: per unit step the drift still grows, but at less than half the rate"
+else:
+    share = "accounts for less than half of the drift's growth"
+glue("ch3_eta_share", share)
 
 # %% [markdown]
 # **The scale-free row.** The ratio of layer to neuron drift grows with width with exponent
@@ -1174,6 +1183,7 @@ glue("ch3_eta_share", "most of" if abs(per_eta.slope) < 0.5 * abs(f1.slope) and 
 # | NTK, step $\propto n$, after 5 steps | {glue:text}`ch3_fix5_grow_layer` | {glue:text}`ch3_fix5_grow_neuron` | {glue:text}`ch3_fix5_grow_ratio` |
 # | NTK, step $\propto n$, after 20 steps | {glue:text}`ch3_fix20_grow_layer` | {glue:text}`ch3_fix20_grow_neuron` | {glue:text}`ch3_fix20_grow_ratio` |
 # | NTK, $\eta = 1/\lambda_{\max}(\hat\Theta_0)$, after 1 step | {glue:text}`ch3_fix1_ntk_layer` | {glue:text}`ch3_fix1_ntk_neuron` | {glue:text}`ch3_fix1_ntk_ratio` |
+# | NTK, $\eta = 1/\lambda_{\max}(\hat\Theta_0)$, after 5 steps | {glue:text}`ch3_fix5_ntk_layer` | {glue:text}`ch3_fix5_ntk_neuron` | {glue:text}`ch3_fix5_ntk_ratio` |
 # | NTK, $\eta = 1/\lambda_{\max}(\hat\Theta_0)$, after 20 steps | {glue:text}`ch3_fix20_ntk_layer` | {glue:text}`ch3_fix20_ntk_neuron` | {glue:text}`ch3_fix20_ntk_ratio` |
 # | SCF, 10K → 30K | {glue:text}`ch3_paper_exp_layer:.2f` | {glue:text}`ch3_paper_exp_neuron:.2f` | {glue:text}`ch3_paper_exp_ratio:.2f` |
 #
@@ -1187,9 +1197,9 @@ glue("ch3_eta_share", "most of" if abs(per_eta.slope) < 0.5 * abs(f1.slope) and 
 # run. With the NTK parameterization's own-kernel step $\eta = 1/\lambda_{\max}(\hat\Theta_0)$, which
 # {glue:text}`ch3_eta_dir` only slowly with the width (exponent {glue:text}`ch3_eta_exp`, §3.1), the neuron drift
 # {glue:text}`ch3_ntk_grows` with width at any of the recorded stages (upper ends of its exponent
-# intervals at most {glue:text}`ch3_ntk_neuron_max:.2f`). That slow growth of the step is
-# {glue:text}`ch3_eta_share` the exponent of its layer drift after one step ({glue:text}`ch3_fix1_ntk_layer`;
-# divided by each network's own $\eta$: {glue:text}`ch3_fix1_ntk_layer_per_eta`).
+# intervals at most {glue:text}`ch3_ntk_neuron_max:.2f`). Its layer drift after one step grows with exponent
+# {glue:text}`ch3_fix1_ntk_layer`, and divided by each network's own $\eta$ with exponent
+# {glue:text}`ch3_fix1_ntk_layer_per_eta`: the slow growth of the step {glue:text}`ch3_eta_share`.
 #
 # ## 3.7 Proposition 4
 #

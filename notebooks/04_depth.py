@@ -1074,8 +1074,8 @@ plt.show()
 # %% [markdown]
 # On the synthetic data the paper's depth choice is $\lceil L_X\rceil =$ {glue:text}`ch4_f6_syn_lx` for every $n$;
 # on {glue:text}`ch4_img_name`, whose images have near neighbours, it ranges from {glue:text}`ch4_f6_img_lx_lo` to
-# {glue:text}`ch4_f6_img_lx_hi`. Against depth, the projection norm at $t = \lceil 1/\lambda_n\rceil$ stays below
-# {glue:text}`ch4_f6_max:.2f` everywhere, and at the largest depth it lies between {glue:text}`ch4_f6_deep_min:.2f` and
+# {glue:text}`ch4_f6_img_lx_hi`. Against depth, the projection norm at $t = \lceil 1/\lambda_n\rceil$ is at most
+# {glue:text}`ch4_f6_max:.3f` everywhere, and at the largest depth it lies between {glue:text}`ch4_f6_deep_min:.2f` and
 # {glue:text}`ch4_f6_deep_max:.2f`.
 #
 # What Theorem 3 b) guarantees is less than these small numbers suggest. By construction every eigen-factor
