@@ -49,5 +49,20 @@ def peak_rss_during(fn) -> tuple[float, float]:
     return peak, (before or 0.0)
 
 
+def pin_to_one_cpu(no_pin: bool = False) -> str:
+    """One torch thread and, where the OS allows it, this process (and every child it starts, which
+    inherits the affinity: the neural-tangents baseline) pinned to one CPU core. Comparisons on a
+    shared or small machine are then not decided by which library grabs more cores, nor by what else
+    runs. Returns a phrase for the header."""
+    import torch
+
+    torch.set_num_threads(1)
+    if no_pin or not hasattr(os, "sched_setaffinity"):
+        return "not pinned"
+    cpu = min(os.sched_getaffinity(0))
+    os.sched_setaffinity(0, {cpu})
+    return f"pinned to CPU {cpu}"
+
+
 def machine() -> str:
     return f"{os.cpu_count()} cores"

@@ -10,8 +10,11 @@ with bias 0.1, and peak memory <= 0.2 x theirs. Baselines, measured in the same 
   * a plain eager torch implementation of the Jacot recursion over full [n, n] matrices.
 Prints times (best of ``--repeats`` warm calls for ours and neural-tangents alike; one call for the
 plain recursion), peak resident memory and the ratios ours / baseline; then the n = 20,000 float32
-kernel in row blocks with its peak memory against the size of the output. With
-``OMP_NUM_THREADS=1`` both libraries run on one thread (XLA is told so explicitly).
+kernel in row blocks with its peak memory against the size of the output. Both libraries run on
+one thread, pinned to one CPU core (the neural-tangents child inherits the pinning; XLA, which
+ignores ``OMP_NUM_THREADS``, is also told so by its flags): with two cores each, XLA's threading
+scales better than torch's at this size and the wall-clock ratio is about 0.27 for either bias
+(``--no-pin``, which keeps torch's default threads, shows it).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import best_time, machine, peak_rss_during  # noqa: E402
+from _common import best_time, machine, peak_rss_during, pin_to_one_cpu  # noqa: E402
 
 from ntk_lib.analytic import relu_ntk  # noqa: E402
 
@@ -75,7 +78,9 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=5, help="timed warm calls (best kept), ours and theirs alike")
     ap.add_argument("--nt-python", default=os.environ.get("NT_PYTHON"))
     ap.add_argument("--big-n", type=int, default=20000)
+    ap.add_argument("--no-pin", action="store_true", help="keep torch's threads and all CPU cores")
     args = ap.parse_args()
+    pinned = pin_to_one_cpu() if not args.no_pin else "not pinned"
     torch.manual_seed(0)
     import numpy as np
 
@@ -83,7 +88,7 @@ def main() -> None:
     x = torch.from_numpy(x_np)
     print(
         f"# analytic ReLU NTK, n={args.n}, n0={args.n0}, L={args.depth}, float64, {machine()}, "
-        f"torch {torch.__version__}, {torch.get_num_threads()} threads"
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads ({pinned})"
     )
     for b in args.bias:
         print(f"## bias_var = {b}")

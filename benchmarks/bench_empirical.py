@@ -43,7 +43,7 @@ from torch import nn
 from torch.func import functional_call, jacrev, vmap
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import peak_rss_during  # noqa: E402
+from _common import peak_rss_during, pin_to_one_cpu  # noqa: E402
 
 from ntk_lib.empirical import empirical_ntk  # noqa: E402
 
@@ -136,12 +136,7 @@ def main() -> None:
     ap.add_argument("--no-pin", action="store_true", help="do not pin the process to one CPU core")
     args = ap.parse_args()
 
-    torch.set_num_threads(1)
-    pinned = "not pinned"
-    if not args.no_pin and hasattr(os, "sched_setaffinity"):
-        cpu = min(os.sched_getaffinity(0))
-        os.sched_setaffinity(0, {cpu})
-        pinned = f"pinned to CPU {cpu}"
+    pinned = pin_to_one_cpu(args.no_pin)
     print(f"# empirical NTK, float32, 1 thread ({pinned}), torch {torch.__version__}, best of {args.repeats}")
     cases = {c.strip() for c in args.cases.split(",")}
     if "1" in cases:
