@@ -20,9 +20,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
-# the kernel's own log (e.g. its note on unencrypted local TCP) is not the reader's business;
-# errors still show, and cell outputs are unaffected
-KERNEL_QUIET = ["--IPKernelApp.log_level=ERROR"]
 
 
 def stage(dest: Path) -> list[Path]:
@@ -59,7 +56,6 @@ def execute(notebooks: list[Path]) -> None:
             kernel_name="python3",
             progress_bar=False,
             request_save_on_cell_execute=False,
-            extra_arguments=KERNEL_QUIET,
         )
         seconds = time.perf_counter() - t
         executed = nbformat.read(nb, as_version=4)

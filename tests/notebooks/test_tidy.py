@@ -109,3 +109,19 @@ def test_sources_hold_no_control_characters():
                 offenders.append(f"{path.relative_to(ROOT)}:{lineno}: {line.strip()!r}")
     assert len(files) > 50, f"found only {len(files)} files under {ROOT}"
     assert not offenders, "control characters:\n" + "\n".join(offenders[:20])
+
+
+def test_the_book_build_starts_its_kernels(tmp_path, monkeypatch):
+    """``make book`` executes chapters through ``tools/build_book.execute``: its kernel must start with
+    the installed kernelspec (a duplicated kernel flag once made every kernel die at start-up) and its
+    execution record must be written."""
+    import build_book
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(6 * 7)")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path = tmp_path / "one_cell.ipynb"
+    nbformat.write(nb, path)
+    monkeypatch.setattr(os, "environ", dict(os.environ))  # execute() sets the reproducible environment
+    build_book.execute([path])
+    out = nbformat.read(path, as_version=4)
+    assert out.cells[0].outputs[0]["text"].strip() == "42"
