@@ -72,6 +72,7 @@ from ._validate import (
     psd_tolerance,
 )
 from .analytic import relu_kernel_layers
+from .stability import _ntk_products
 
 __all__ = [
     "ntk_layer_split",
@@ -236,13 +237,6 @@ def linearized_change(model, x, a) -> tuple[torch.Tensor, torch.Tensor, torch.Te
     return dz, da, df
 
 
-def _trainable(model) -> dict[str, torch.Tensor]:
-    params = {k: v.detach() for k, v in model.named_parameters() if v.requires_grad}
-    if not params:
-        raise ValueError("model has no trainable parameters: its NTK is identically zero")
-    return params
-
-
 def ntk_top_eigenvalue(model, x, *, iters: int = 300, tol: float = 1e-6, seed: int = 0) -> float:
     r""":math:`\lambda_{\max}` of the empirical NTK :math:`\hat\Theta_0 = J_f(X)J_f(X)^\top` of ``model`` on
     ``x``, all outputs together (an :math:`mk\times mk` matrix for ``k`` outputs), without forming it.
@@ -276,17 +270,7 @@ def ntk_top_eigenvalue(model, x, *, iters: int = 300, tol: float = 1e-6, seed: i
     iters = check_int(iters, "iters", minimum=1)
     tol = check_nonnegative(tol, "tol")
     seed = check_int(seed, "seed", minimum=0)
-    params = _trainable(model)
-    first = next(iter(params.values()))
-    x = as_tensor(x, "x", dtype=first.dtype, device=first.device)
-    check_model_input(model, x, "x")
-    others = {k: v.detach() for k, v in model.named_parameters() if not v.requires_grad}
-    buffers = {k: v.detach() for k, v in model.named_buffers()}
-
-    def f(p):
-        return functional_call(model, (p, others, buffers), (x,))
-
-    out, pullback = vjp(f, params)
+    f, params, out, pullback = _ntk_products(model, x)
     dim = out.numel()
     g = torch.Generator(device="cpu").manual_seed(seed)
     q = torch.randn(dim, generator=g, dtype=torch.float64)

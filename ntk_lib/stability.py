@@ -29,6 +29,28 @@ __all__ = ["top_eigenvalue", "stable_lr", "CurveCheck", "check_loss_curve", "LOS
 LOSS_CURVATURE = {"squared": 1.0, "cross_entropy": 0.5}
 
 
+def _ntk_products(model: torch.nn.Module, x):
+    r"""The pieces of the empirical NTK as an operator, :math:`\hat\Theta = JJ^\top` never formed:
+    ``(f, params, out, pullback)`` with ``f(p)`` the model's output on ``x`` as a function of its
+    trainable parameters ``params`` (frozen parameters and buffers held fixed), ``out = f(params)``
+    and ``pullback(u) = (J^\top u,)``; ``jvp(f, (params,), (v,))[1]`` is :math:`Jv`. ``x`` is cast to the
+    parameters' dtype and device and checked against the model (a named ``ValueError``)."""
+    params = {k: v.detach() for k, v in model.named_parameters() if v.requires_grad}
+    if not params:
+        raise ValueError("model has no trainable parameters: its NTK is identically zero")
+    first = next(iter(params.values()))
+    x = as_tensor(x, "x", dtype=first.dtype, device=first.device)
+    check_model_input(model, x, "x")
+    frozen = {k: v.detach() for k, v in model.named_parameters() if not v.requires_grad}
+    buffers = {k: v.detach() for k, v in model.named_buffers()}
+
+    def f(p):
+        return functional_call(model, (p, frozen, buffers), (x,))
+
+    out, pullback = vjp(f, params)
+    return f, params, out, pullback
+
+
 def top_eigenvalue(model: torch.nn.Module, x, *, iters: int = 100, rtol: float = 1e-4, seed: int = 0) -> float:
     r""":math:`\lambda_{\max}` of the empirical NTK :math:`\Theta = JJ^\top` of ``model`` on the batch ``x``.
 
@@ -43,22 +65,10 @@ def top_eigenvalue(model: torch.nn.Module, x, *, iters: int = 100, rtol: float =
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     iters = check_int(iters, "iters", minimum=1)
     rtol = check_positive(rtol, "rtol")
-    params = {k: v.detach() for k, v in model.named_parameters() if v.requires_grad}
-    if not params:
-        raise ValueError("model has no trainable parameters: its NTK is identically zero")
-    first = next(iter(params.values()))
-    x = as_tensor(x, "x", dtype=first.dtype, device=first.device)
-    check_model_input(model, x, "x")
-    frozen = {k: v.detach() for k, v in model.named_parameters() if not v.requires_grad}
-    buffers = {k: v.detach() for k, v in model.named_buffers()}
     flags = [m.training for m in model.modules()]
     model.eval()
     try:
-
-        def f(p):
-            return functional_call(model, (p, frozen, buffers), (x,))
-
-        out, pullback = vjp(f, params)
+        f, params, out, pullback = _ntk_products(model, x)
         g = torch.Generator(device="cpu").manual_seed(check_int(seed, "seed", minimum=0))
         u = torch.randn(out.shape, generator=g, dtype=out.dtype).to(out.device)
         lam = 0.0
