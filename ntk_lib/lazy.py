@@ -68,10 +68,9 @@ from ._validate import (
     check_model_input,
     check_nonnegative,
     check_positive,
-    null_rtol,
-    psd_tolerance,
 )
 from .analytic import relu_kernel_layers
+from .dynamics import _eigh
 from .stability import _ntk_products
 
 __all__ = [
@@ -97,19 +96,6 @@ def ntk_layer_split(x1, x2=None, *, depth: int, weight_var: float = 1.0, bias_va
         parts[layer] = kl.sigma[layer] * tail
         tail = tail * kl.sigma_dot[layer]
     return parts
-
-
-def _eigh_psd(k: torch.Tensor, in_dtype: torch.dtype, name: str):
-    """Eigen-decomposition of a PSD kernel with the shared rules of :mod:`ntk_lib._validate` (those of
-    :mod:`ntk_lib.dynamics`): refused below ``-psd_tolerance`` of the input dtype, and every eigenvalue at or
-    below ``null_rtol`` (relative) set to exactly 0, the small negative ones of round-off included."""
-    lam, vec = torch.linalg.eigh(k)
-    n = k.shape[0]
-    top = float(lam.abs().max())
-    if float(lam.min()) < -psd_tolerance(in_dtype, n) * top:
-        raise ValueError(f"{name} must be positive semi-definite: smallest eigenvalue {float(lam.min()):.3g}")
-    lam = torch.where(lam <= null_rtol(in_dtype, n) * top, torch.zeros_like(lam), lam)
-    return lam, vec
 
 
 def cumulative_residual(k_train, r0, *, steps, lr: float) -> torch.Tensor:
@@ -144,7 +130,7 @@ def cumulative_residual(k_train, r0, *, steps, lr: float) -> torch.Tensor:
         raise ValueError(f"r0 must be [n] or [n, c] with n = {k.shape[0]}, got shape {tuple(r.shape)}")
     lr = check_positive(lr, "lr")
     ks = as_times(steps, "steps", device=k.device, integer=True)
-    lam, vec = _eigh_psd(k, in_dtype, "k_train")  # PSD check; round-off eigenvalues set to exactly 0
+    lam, vec = _eigh(k, in_dtype, "k_train")  # PSD check; round-off eigenvalues set to exactly 0
     lam_max = float(lam.max())
     diverged = lr * lam_max > 2
     limit = f"lr = {lr:.4g} is past the stable step 2 / lambda_max = {2 / lam_max:.4g}" if lam_max > 0 else ""
